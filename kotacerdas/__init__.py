@@ -1,0 +1,1 @@
+"""Kota Cerdas: the Smart City platform of Kabupaten Kotawaringin Timur."""

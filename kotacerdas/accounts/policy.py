@@ -1,0 +1,62 @@
+"""Capabilities in one place: which role grants which permission, and over what scope.
+
+Permissions are Django permission strings answered by accounts.backends.AccountBackend (so any
+app checks them with user.has_perm without importing this module). Staff permissions are only
+granted to a session verified with TOTP: an officer who has not passed 2FA holds nothing but
+what a citizen holds.
+"""
+
+from __future__ import annotations
+
+from .models import Role
+
+VIEW_AUDIT = "core.view_audit_trail"
+VIEW_METRICS = "core.view_metrics"
+BACKOFFICE = "accounts.access_backoffice"
+MANAGE_AGENCIES = "accounts.manage_agencies"
+MANAGE_STAFF = "accounts.manage_staff"
+VIEW_STAFF = "accounts.view_staff"
+VIEW_CITIZENS = "accounts.view_citizens"
+VIEW_CITIZEN_IDENTITY = "accounts.view_citizen_identity"
+MANAGE_OWN_TOKENS = "accounts.manage_own_tokens"
+VIEW_COUNCIL_DASHBOARD = "council.view_dashboard"
+CHANGE_PROGRAM = "council.change_program"
+
+_STAFF_BASE = {BACKOFFICE, MANAGE_OWN_TOKENS}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.WARGA: frozenset(),
+    Role.OPERATOR_DESA: frozenset(_STAFF_BASE | {VIEW_CITIZENS, VIEW_CITIZEN_IDENTITY}),
+    Role.KEPALA_DESA: frozenset(_STAFF_BASE | {VIEW_CITIZENS}),
+    Role.OPERATOR_KECAMATAN: frozenset(_STAFF_BASE | {VIEW_CITIZENS, VIEW_CITIZEN_IDENTITY}),
+    Role.PETUGAS_OPD: frozenset(_STAFF_BASE),
+    Role.KEPALA_OPD: frozenset(_STAFF_BASE | {VIEW_STAFF, VIEW_COUNCIL_DASHBOARD}),
+    Role.DISPATCHER: frozenset(_STAFF_BASE),
+    Role.DEWAN: frozenset(_STAFF_BASE | {VIEW_COUNCIL_DASHBOARD}),
+    Role.ADMIN: frozenset(
+        _STAFF_BASE
+        | {
+            VIEW_AUDIT,
+            VIEW_METRICS,
+            MANAGE_AGENCIES,
+            MANAGE_STAFF,
+            VIEW_STAFF,
+            VIEW_CITIZENS,
+            VIEW_CITIZEN_IDENTITY,
+            VIEW_COUNCIL_DASHBOARD,
+            CHANGE_PROGRAM,
+        }
+    ),
+}
+
+# How a membership of each role is scoped: by its region, by its agency, or regency-wide.
+REGION_SCOPED = frozenset({Role.OPERATOR_DESA, Role.KEPALA_DESA, Role.OPERATOR_KECAMATAN})
+AGENCY_SCOPED = frozenset({Role.PETUGAS_OPD, Role.KEPALA_OPD})
+REGENCY_WIDE = frozenset({Role.DISPATCHER, Role.DEWAN, Role.ADMIN})
+
+# What a membership of each role must name (checked by accounts.services.membership_create).
+REQUIRES_VILLAGE = frozenset({Role.WARGA, Role.OPERATOR_DESA, Role.KEPALA_DESA})
+REQUIRES_KECAMATAN = frozenset({Role.OPERATOR_KECAMATAN})
+REQUIRES_AGENCY = frozenset({Role.PETUGAS_OPD, Role.KEPALA_OPD})
+
+ALL_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())

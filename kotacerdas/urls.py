@@ -1,0 +1,20 @@
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from kotacerdas.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("akun/", include("kotacerdas.accounts.urls")),
+    path("kantor/", include("kotacerdas.accounts.urls_kantor")),
+    path("", include("kotacerdas.council.urls")),
+    path("", include("kotacerdas.regions.urls")),
+    path("", include("kotacerdas.core.urls")),
+]
+
+handler400 = "kotacerdas.core.errors.bad_request"
+handler403 = "kotacerdas.core.errors.permission_denied"
+handler404 = "kotacerdas.core.errors.page_not_found"
+handler500 = "kotacerdas.core.errors.server_error"

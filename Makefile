@@ -39,7 +39,9 @@ demo: data
 test: ## set up and run every test (PostgreSQL when DATABASE_URL says so, else SQLite)
 	@bash scripts/bootstrap.sh --browser
 	@npm run --silent build
+	@$(PY) manage.py collectstatic --noinput -v0
 	@$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules
+	@# pytest exits 5 when it collected nothing: that fails this target like any other error.
 	@$(PY) -m pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: deps
@@ -52,6 +54,8 @@ typecheck: deps
 contracts: deps
 	@.venv/bin/lint-imports
 
+# HTTP benchmarks need PostgreSQL (DATABASE_URL, else a local kotacerdas_bench database that
+# scripts/ensure-postgres.sh provides) and wrk.
 bench: setup
 	@$(PY) benchmarks/run.py
 

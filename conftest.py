@@ -44,7 +44,9 @@ def _clear_cache(db: None) -> None:
 
 @pytest.fixture
 def agency(db: None) -> Any:
-    return AgencyFactory(code="dinas-pupr", short_name="Dinas PUPR", name="Dinas Pekerjaan Umum dan Penataan Ruang")
+    return AgencyFactory(
+        code="dinas-pupr", short_name="Dinas PUPR", name="Dinas Pekerjaan Umum dan Penataan Ruang"
+    )
 
 
 @pytest.fixture

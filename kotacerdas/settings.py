@@ -254,6 +254,11 @@ WHITENOISE_MAX_AGE = 3600
 # Base map tiles. Empty by default: the maps draw Kotim's own boundaries and need no network.
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
 MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
+# Point -> desa lookup: a point in no polygon goes to the nearest desa within this many metres
+# (the boundary data leaves the Mentaya river partly uncovered; see regions/lookup.py), and
+# each process checks for a newly imported region tree at most this often.
+REGION_LOOKUP_TOLERANCE_M = env.float("REGION_LOOKUP_TOLERANCE_M", default=250.0)
+REGION_LOOKUP_RECHECK_SECONDS = env.float("REGION_LOOKUP_RECHECK_SECONDS", default=30.0)
 
 # --- E-mail -----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://" + str(VAR_DIR / "mail"))

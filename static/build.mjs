@@ -1,10 +1,14 @@
 // Bundles static/src into static/dist (minified, no source maps in the repo).
+// One entry per page need: app (every page: htmx + design system), map (Leaflet pages),
+// charts (Council dashboard and open data only: uPlot stays off the citizen's 3G path).
 import { build } from "esbuild";
 
 const entryPoints = [
   { in: "static/src/app.js", out: "app" },
   { in: "static/src/app.css", out: "app" },
   { in: "static/src/map.js", out: "map" },
+  { in: "static/src/regions-map.js", out: "regions-map" },
+  { in: "static/src/charts.js", out: "charts" },
 ];
 
 await build({

@@ -36,5 +36,4 @@ class TokenAuth(HttpBearer):
         return user
 
 
-
 API_AUTH = [TokenAuth(), SessionAuth()]

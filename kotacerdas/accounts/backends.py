@@ -21,8 +21,11 @@ class AccountBackend(ModelBackend):
     """Sign-in by username, e-mail or phone; permissions from active memberships."""
 
     def authenticate(  # type: ignore[override]
-        self, request: HttpRequest | None, username: str | None = None,
-        password: str | None = None, **kwargs: Any,
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
     ) -> User | None:
         if not username or not password:
             return None

@@ -1,10 +1,13 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
 
 app_name = "accounts"
-_placeholder = TemplateView.as_view(template_name="core/offline.html")
 urlpatterns = [
-    path("masuk/", _placeholder, name="login"),
-    path("daftar/", _placeholder, name="signup"),
-    path("", _placeholder, name="profile"),
+    path("", views.profile, name="profile"),
+    path("daftar/", views.signup, name="signup"),
+    path("masuk/", views.login_view, name="login"),
+    path("masuk/otp/", views.login_otp, name="login_otp"),
+    path("masuk/otp/daftar/", views.otp_enroll, name="otp_enroll"),
+    path("keluar/", views.logout_view, name="logout"),
 ]

@@ -41,7 +41,9 @@ def notification_list(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 @router.post("/notifications/read", response={200: MarkReadOut, 401: ErrorOut}, auth=API_AUTH)
 def notification_mark_read(request: HttpRequest, payload: MarkReadIn) -> MarkReadOut:
-    return MarkReadOut(marked=services.notification_mark_read(actor=request.user, notification_ids=payload.ids))
+    return MarkReadOut(
+        marked=services.notification_mark_read(actor=request.user, notification_ids=payload.ids)
+    )
 
 
 class IndicatorRowOut(Schema):
@@ -66,9 +68,17 @@ def indicator_list(request: HttpRequest) -> list[IndicatorOut]:
     out = []
     for ind in registered(public_only=True):
         result = ind.compute()
-        out.append(IndicatorOut(
-            key=ind.key, dimension=ind.dimension, title=str(ind.title),
-            description=str(ind.description), unit=str(ind.unit), total=result.total,
-            rows=[IndicatorRowOut(label=r.label, value=r.value, code=r.code) for r in result.rows],
-        ))
+        out.append(
+            IndicatorOut(
+                key=ind.key,
+                dimension=ind.dimension,
+                title=str(ind.title),
+                description=str(ind.description),
+                unit=str(ind.unit),
+                total=result.total,
+                rows=[
+                    IndicatorRowOut(label=r.label, value=r.value, code=r.code) for r in result.rows
+                ],
+            )
+        )
     return out

@@ -83,8 +83,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        codes = {400: "bad_request", 401: "auth.required", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 429: "rate_limited"}
+        codes = {
+            400: "bad_request",
+            401: "auth.required",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            429: "rate_limited",
+        }
         return error_response(exc.status_code, codes.get(exc.status_code, "error"), str(exc))
 
 
@@ -101,7 +107,12 @@ class Pagination(LimitOffsetPagination):
         limit, offset = pagination.limit, pagination.offset
         if limit < 1 or limit > settings.NINJA_PAGINATION_MAX_LIMIT:
             raise ValidationFailed(
-                fields={"limit": [_("Must be between 1 and %(max)s.") % {"max": settings.NINJA_PAGINATION_MAX_LIMIT}]}
+                fields={
+                    "limit": [
+                        _("Must be between 1 and %(max)s.")
+                        % {"max": settings.NINJA_PAGINATION_MAX_LIMIT}
+                    ]
+                }
             )
         if offset < 0:
             raise ValidationFailed(fields={"offset": [_("Must be at least 0.")]})

@@ -14,7 +14,8 @@ class RequestMeta:
 
 
 _current: contextvars.ContextVar[RequestMeta] = contextvars.ContextVar(
-    "kotacerdas_request_meta", default=RequestMeta()
+    "kotacerdas_request_meta",
+    default=RequestMeta(),  # noqa: B039 (frozen dataclass)
 )
 
 

@@ -77,7 +77,9 @@ class RateLimited(ServiceError):
     default_message = gettext_lazy("Too many attempts. Please wait a moment and try again.")
 
 
-def error_response(status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
+def error_response(
+    status: int, code: str, message: str, fields: dict | None = None
+) -> JsonResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
@@ -103,7 +105,9 @@ def _page(request: HttpRequest, status: int, code: str, title: str, message: str
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _page(request, 400, "bad_request", _("Bad request"), _("The request was not understood."))
+    return _page(
+        request, 400, "bad_request", _("Bad request"), _("The request was not understood.")
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -143,4 +147,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def ratelimited_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _page(request, 429, RateLimited.code, _("Too many attempts"), str(RateLimited.default_message))
+    return _page(
+        request, 429, RateLimited.code, _("Too many attempts"), str(RateLimited.default_message)
+    )

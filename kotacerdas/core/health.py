@@ -40,6 +40,10 @@ def readiness() -> tuple[bool, dict[str, Any]]:
     else:
         age = (timezone.now() - beat) / dt.timedelta(seconds=1)
         fresh = age <= settings.WORKER_HEARTBEAT_STALE_SECONDS
-        checks["worker"] = {"ok": fresh, "last_heartbeat": beat.isoformat(), "age_seconds": round(age)}
+        checks["worker"] = {
+            "ok": fresh,
+            "last_heartbeat": beat.isoformat(),
+            "age_seconds": round(age),
+        }
         ok = ok and fresh
     return ok, checks

@@ -14,9 +14,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-REQUESTS = Counter(
-    "kotacerdas_http_requests_total", "HTTP requests", ["method", "route", "status"]
-)
+REQUESTS = Counter("kotacerdas_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
     "kotacerdas_http_request_seconds",
     "HTTP request latency",

@@ -42,7 +42,9 @@ class MetricsMiddleware:
         match = getattr(request, "resolver_match", None)
         route = match.route if match is not None else "unmatched"
         metrics.observe_request(
-            method=request.method or "", route=route, status=response.status_code,
+            method=request.method or "",
+            route=route,
+            status=response.status_code,
             seconds=time.perf_counter() - start,
         )
         return response
@@ -67,7 +69,9 @@ class ApiErrorShapeMiddleware:
             from .errors import error_response
 
             if response.status_code == 405:
-                shaped = error_response(405, "method_not_allowed", _("This method is not allowed here."))
+                shaped = error_response(
+                    405, "method_not_allowed", _("This method is not allowed here.")
+                )
                 shaped["Allow"] = response.get("Allow", "")
             else:
                 shaped = error_response(404, "not_found", _("Not found."))

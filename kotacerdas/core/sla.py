@@ -20,14 +20,20 @@ WIB = ZoneInfo("Asia/Jakarta")
 
 @lru_cache(maxsize=64)
 def _holidays_for(year: int) -> frozenset[dt.date]:
-    categories = ("public", "government") if getattr(settings, "SLA_COUNT_CUTI_BERSAMA", True) else ("public",)
+    categories = (
+        ("public", "government")
+        if getattr(settings, "SLA_COUNT_CUTI_BERSAMA", True)
+        else ("public",)
+    )
     days = holidays.country_holidays("ID", years=year, categories=categories)
     return frozenset(days.keys())
 
 
 def holiday_name(day: dt.date) -> str | None:
     categories = ("public", "government")
-    return holidays.country_holidays("ID", years=day.year, categories=categories, language="id").get(day)
+    return holidays.country_holidays(
+        "ID", years=day.year, categories=categories, language="id"
+    ).get(day)
 
 
 def is_working_day(day: dt.date) -> bool:

@@ -42,3 +42,20 @@ def worker_heartbeat() -> None:
 def echo(*, value: str) -> str:
     """A trivial task for proving a real worker round trip (tests, /readyz smoke)."""
     return value
+
+
+@task()
+def clear_expired_sessions() -> None:
+    from django.core.management import call_command
+
+    call_command("clearsessions")
+
+
+@task()
+def prune_finished_tasks() -> None:
+    """Finished task results older than a week are removed (failed ones are kept a month)."""
+    from django.core.management import call_command
+
+    call_command(
+        "prune_db_task_results", "--min-age-days", "7", "--failed-min-age-days", "30", verbosity=0
+    )

@@ -9,8 +9,8 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import metrics, selectors, services
-from .registry import portal_services
 from .models import Dimension
+from .registry import portal_services
 
 
 @require_GET
@@ -59,16 +59,24 @@ def manifest(request: HttpRequest) -> HttpResponse:
         "short_name": "Kota Cerdas",
         "description": _("Public services of Kabupaten Kotawaringin Timur in one place."),
         "lang": request.LANGUAGE_CODE,
+        "id": "/",
         "start_url": "/?source=pwa",
         "scope": "/",
         "display": "standalone",
-        "background_color": "#ffffff",
+        "orientation": "portrait",
+        "background_color": "#f5f7f9",
         "theme_color": "#0b6e4f",
+        "categories": ["government", "utilities"],
         "icons": [
+            {"src": static("img/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
             {"src": static("img/icon-192.png"), "sizes": "192x192", "type": "image/png"},
             {"src": static("img/icon-512.png"), "sizes": "512x512", "type": "image/png"},
-            {"src": static("img/icon-maskable-512.png"), "sizes": "512x512",
-             "type": "image/png", "purpose": "maskable"},
+            {
+                "src": static("img/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
         ],
     }
     return JsonResponse(data, content_type="application/manifest+json")
@@ -93,8 +101,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     from .health import readiness
 
     ok, checks = readiness()
-    return JsonResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                        status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
+    )
 
 
 @require_GET

@@ -8,4 +8,4 @@ class CouncilConfig(AppConfig):
     verbose_name = _("Smart City Council")
 
     def ready(self) -> None:
-        from . import faces  # noqa: F401
+        from . import faces, indicators  # noqa: F401  (registers face entries and indicators)

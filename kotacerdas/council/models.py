@@ -14,6 +14,16 @@ class ProgramStatus(models.TextChoices):
     HALTED = "halted", _("Halted")
 
 
+# The look of each status in lists (classes of static/src/app.css).
+STATUS_TAG_CLASSES = {
+    ProgramStatus.PLANNED: "tag-muted",
+    ProgramStatus.RUNNING: "tag-info",
+    ProgramStatus.AT_RISK: "tag-warn",
+    ProgramStatus.DONE: "tag-ok",
+    ProgramStatus.HALTED: "tag-danger",
+}
+
+
 class Program(models.Model):
     """A program of the Smart City masterplan, owned by one agency."""
 
@@ -22,7 +32,10 @@ class Program(models.Model):
     dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
     description = models.TextField(_("description"), blank=True)
     owner_agency = models.ForeignKey(
-        "accounts.Agency", on_delete=models.PROTECT, related_name="+", verbose_name=_("owner agency")
+        "accounts.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owner agency"),
     )
     status = models.CharField(
         _("status"), max_length=12, choices=ProgramStatus.choices, default=ProgramStatus.PLANNED
@@ -38,6 +51,19 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def status_tag_class(self) -> str:
+        return STATUS_TAG_CLASSES.get(self.status, "tag-muted")
+
+    @property
+    def year_target(self) -> ProgramTarget | None:
+        """The target of the year the selector was asked for (prefetched by
+        council.selectors.program_list as `year_targets`; never a query of its own)."""
+        targets = self.__dict__.get("year_targets")
+        if targets is None:
+            raise AttributeError("year_targets not prefetched: use council.selectors.program_list")
+        return targets[0] if targets else None
 
 
 class ProgramTarget(models.Model):

@@ -2,128 +2,298 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import kotacerdas.accounts.models
 from django.conf import settings
 from django.db import migrations, models
 
+import kotacerdas.accounts.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('regions', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("regions", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('short_name', models.CharField(max_length=60, verbose_name='short name')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('is_demo', models.BooleanField(default=False, verbose_name='demo data')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("short_name", models.CharField(max_length=60, verbose_name="short name")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("is_demo", models.BooleanField(default=False, verbose_name="demo data")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'agency (OPD)',
-                'verbose_name_plural': 'agencies (OPD)',
-                'ordering': ['short_name'],
+                "verbose_name": "agency (OPD)",
+                "verbose_name_plural": "agencies (OPD)",
+                "ordering": ["short_name"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(max_length=150, unique=True, verbose_name='username')),
-                ('full_name', models.CharField(max_length=150, verbose_name='full name')),
-                ('email', models.EmailField(blank=True, max_length=254, null=True, unique=True, verbose_name='e-mail')),
-                ('phone', models.CharField(blank=True, max_length=20, null=True, unique=True, verbose_name='phone')),
-                ('language', models.CharField(default='id', max_length=8, verbose_name='language')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('is_demo', models.BooleanField(default=False, verbose_name='demo account')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='joined')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(max_length=150, unique=True, verbose_name="username"),
+                ),
+                ("full_name", models.CharField(max_length=150, verbose_name="full name")),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True, max_length=254, null=True, unique=True, verbose_name="e-mail"
+                    ),
+                ),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True, max_length=20, null=True, unique=True, verbose_name="phone"
+                    ),
+                ),
+                ("language", models.CharField(default="id", max_length=8, verbose_name="language")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("is_demo", models.BooleanField(default=False, verbose_name="demo account")),
+                (
+                    "date_joined",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="joined"),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'ordering': ['full_name', 'id'],
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "ordering": ["full_name", "id"],
             },
             managers=[
-                ('objects', kotacerdas.accounts.models.UserManager()),
+                ("objects", kotacerdas.accounts.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='CitizenProfile',
+            name="CitizenProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nik_encrypted', models.TextField()),
-                ('nik_hash', models.CharField(max_length=64, unique=True)),
-                ('nik_last4', models.CharField(max_length=4)),
-                ('nik_region_prefix', models.CharField(help_text='first 4 digits, for masking', max_length=4)),
-                ('kk_encrypted', models.TextField(blank=True)),
-                ('kk_hash', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('birth_date', models.DateField(verbose_name='date of birth')),
-                ('sex', models.CharField(choices=[('L', 'Male'), ('P', 'Female')], max_length=1, verbose_name='sex')),
-                ('desa_code', models.CharField(db_index=True, max_length=20)),
-                ('kecamatan_code', models.CharField(db_index=True, max_length=20)),
-                ('dukcapil_status', models.CharField(default='unchecked', max_length=20, verbose_name='Dukcapil check')),
-                ('dukcapil_checked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('desa', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='regions.region', verbose_name='village')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='citizen', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("nik_encrypted", models.TextField()),
+                ("nik_hash", models.CharField(max_length=64, unique=True)),
+                ("nik_last4", models.CharField(max_length=4)),
+                (
+                    "nik_region_prefix",
+                    models.CharField(help_text="first 4 digits, for masking", max_length=4),
+                ),
+                ("kk_encrypted", models.TextField(blank=True)),
+                ("kk_hash", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("birth_date", models.DateField(verbose_name="date of birth")),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("L", "Male"), ("P", "Female")], max_length=1, verbose_name="sex"
+                    ),
+                ),
+                ("desa_code", models.CharField(db_index=True, max_length=20)),
+                ("kecamatan_code", models.CharField(db_index=True, max_length=20)),
+                (
+                    "dukcapil_status",
+                    models.CharField(
+                        default="unchecked", max_length=20, verbose_name="Dukcapil check"
+                    ),
+                ),
+                ("dukcapil_checked_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "desa",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="regions.region",
+                        verbose_name="village",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="citizen",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'citizen identity',
-                'verbose_name_plural': 'citizen identities',
+                "verbose_name": "citizen identity",
+                "verbose_name_plural": "citizen identities",
             },
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('prefix', models.CharField(db_index=True, max_length=12)),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='expires')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("prefix", models.CharField(db_index=True, max_length=12)),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="expires")),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API token',
-                'verbose_name_plural': 'API tokens',
-                'ordering': ['-created_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('expires_at__isnull', True), ('expires_at__gt', models.F('created_at')), _connector='OR'), name='apitoken_expiry_after_creation')],
+                "verbose_name": "API token",
+                "verbose_name_plural": "API tokens",
+                "ordering": ["-created_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("expires_at__isnull", True),
+                            ("expires_at__gt", models.F("created_at")),
+                            _connector="OR",
+                        ),
+                        name="apitoken_expiry_after_creation",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('warga', 'Citizen'), ('operator_desa', 'Village operator'), ('kepala_desa', 'Village head'), ('operator_kecamatan', 'District operator'), ('petugas_opd', 'Agency officer'), ('kepala_opd', 'Agency head'), ('dispatcher', 'Emergency dispatcher'), ('dewan', 'Smart City Council'), ('admin', 'Administrator')], max_length=24, verbose_name='role')),
-                ('region_code', models.CharField(blank=True, max_length=20, verbose_name='region code')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='accounts.agency', verbose_name='agency')),
-                ('region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='regions.region', verbose_name='region')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("warga", "Citizen"),
+                            ("operator_desa", "Village operator"),
+                            ("kepala_desa", "Village head"),
+                            ("operator_kecamatan", "District operator"),
+                            ("petugas_opd", "Agency officer"),
+                            ("kepala_opd", "Agency head"),
+                            ("dispatcher", "Emergency dispatcher"),
+                            ("dewan", "Smart City Council"),
+                            ("admin", "Administrator"),
+                        ],
+                        max_length=24,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "region_code",
+                    models.CharField(blank=True, max_length=20, verbose_name="region code"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="accounts.agency",
+                        verbose_name="agency",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="regions.region",
+                        verbose_name="region",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membership',
-                'verbose_name_plural': 'memberships',
-                'ordering': ['user_id', 'role'],
-                'indexes': [models.Index(fields=['user', 'is_active'], name='membership_user_active_idx')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'role', 'agency', 'region'), name='membership_unique_role_scope', nulls_distinct=False)],
+                "verbose_name": "membership",
+                "verbose_name_plural": "memberships",
+                "ordering": ["user_id", "role"],
+                "indexes": [
+                    models.Index(fields=["user", "is_active"], name="membership_user_active_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "role", "agency", "region"),
+                        name="membership_unique_role_scope",
+                        nulls_distinct=False,
+                    )
+                ],
             },
         ),
     ]

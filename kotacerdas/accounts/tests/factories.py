@@ -11,6 +11,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kotacerdas.accounts.models import Agency, Membership, Role, User
+from kotacerdas.accounts.nik import compose_nik
 from kotacerdas.regions.models import Region
 
 DEFAULT_DESA = "62.02.06.1001"  # a kelurahan in Mentawa Baru Ketapang (Sampit)
@@ -37,7 +38,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "kata-sandi-rahasia-1")
 
     @factory.post_generation
-    def _save(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def _save(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             obj.save()
 
@@ -50,7 +51,7 @@ class CitizenFactory(UserFactory):
     """A citizen with a valid (demo) NIK consistent with sex and date of birth."""
 
     @factory.post_generation
-    def identity(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def identity(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if not create:
             return
         from kotacerdas.accounts.services import citizen_profile_attach
@@ -59,29 +60,32 @@ class CitizenFactory(UserFactory):
         desa_code = kwargs.get("desa_code", DEFAULT_DESA)
         sex = kwargs.get("sex", "L" if seq % 2 else "P")
         birth = kwargs.get("birth_date", dt.date(1980 + seq % 20, 1 + seq % 12, 1 + seq % 28))
-        nik = kwargs.get("nik") or make_nik(desa_code=desa_code, birth_date=birth, sex=sex, serial=seq)
-        citizen_profile_attach(user=obj, nik=nik, kk=kwargs.get("kk", ""), birth_date=birth, sex=sex,
-                               desa=_region(desa_code))
+        nik = kwargs.get("nik") or make_nik(
+            desa_code=desa_code, birth_date=birth, sex=sex, serial=seq
+        )
+        citizen_profile_attach(
+            user=obj,
+            nik=nik,
+            kk=kwargs.get("kk", ""),
+            birth_date=birth,
+            sex=sex,
+            desa=_region(desa_code),
+        )
 
 
 def make_nik(*, desa_code: str, birth_date: dt.date, sex: str, serial: int) -> str:
-    """A NIK of the right shape: kecamatan code digits, the birth date (+40 on the day for
-    women), a 4-digit serial."""
-    parts = desa_code.split(".")
-    area = "".join(parts[:3])  # 6 digits: province, kabupaten, kecamatan
-    day = birth_date.day + (40 if sex == "P" else 0)
-    return f"{area}{day:02d}{birth_date.month:02d}{birth_date.year % 100:02d}{serial % 10000:04d}"
+    return compose_nik(kecamatan_code=desa_code, birth_date=birth_date, sex=sex, serial=serial)
 
 
 class StaffFactory(UserFactory):
     @factory.post_generation
-    def role(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def role(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if not create or not extracted:
             return
         obj._factory_role = extracted  # type: ignore[attr-defined]
 
     @factory.post_generation
-    def membership(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def membership(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         role = getattr(obj, "_factory_role", None)
         if not create or role is None:
             return

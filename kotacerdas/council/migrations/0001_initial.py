@@ -5,51 +5,122 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Program',
+            name="Program",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('dimension', models.CharField(choices=[('governance', 'Smart Governance'), ('branding', 'Smart Branding'), ('economy', 'Smart Economy'), ('living', 'Smart Living'), ('society', 'Smart Society'), ('environment', 'Smart Environment')], max_length=20, verbose_name='dimension')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('running', 'Running'), ('at_risk', 'At risk'), ('done', 'Done'), ('halted', 'Halted')], default='planned', max_length=12, verbose_name='status')),
-                ('is_quick_win', models.BooleanField(default=False, verbose_name='quick win')),
-                ('is_demo', models.BooleanField(default=False, verbose_name='demo data')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner_agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.agency', verbose_name='owner agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=60, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "dimension",
+                    models.CharField(
+                        choices=[
+                            ("governance", "Smart Governance"),
+                            ("branding", "Smart Branding"),
+                            ("economy", "Smart Economy"),
+                            ("living", "Smart Living"),
+                            ("society", "Smart Society"),
+                            ("environment", "Smart Environment"),
+                        ],
+                        max_length=20,
+                        verbose_name="dimension",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("running", "Running"),
+                            ("at_risk", "At risk"),
+                            ("done", "Done"),
+                            ("halted", "Halted"),
+                        ],
+                        default="planned",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("is_quick_win", models.BooleanField(default=False, verbose_name="quick win")),
+                ("is_demo", models.BooleanField(default=False, verbose_name="demo data")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner_agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.agency",
+                        verbose_name="owner agency",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'masterplan program',
-                'verbose_name_plural': 'masterplan programs',
-                'ordering': ['dimension', 'name'],
+                "verbose_name": "masterplan program",
+                "verbose_name_plural": "masterplan programs",
+                "ordering": ["dimension", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ProgramTarget',
+            name="ProgramTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('indicator', models.CharField(max_length=200, verbose_name='measure')),
-                ('unit', models.CharField(max_length=40, verbose_name='unit')),
-                ('target', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='target')),
-                ('realisation', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='realisation')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='council.program')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                ("indicator", models.CharField(max_length=200, verbose_name="measure")),
+                ("unit", models.CharField(max_length=40, verbose_name="unit")),
+                (
+                    "target",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="target"),
+                ),
+                (
+                    "realisation",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="realisation",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="targets",
+                        to="council.program",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'program target',
-                'verbose_name_plural': 'program targets',
-                'ordering': ['program_id', 'year'],
-                'constraints': [models.UniqueConstraint(fields=('program', 'year'), name='program_target_year_uniq'), models.CheckConstraint(condition=models.Q(('target__gte', 0)), name='program_target_nonneg')],
+                "verbose_name": "program target",
+                "verbose_name_plural": "program targets",
+                "ordering": ["program_id", "year"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("program", "year"), name="program_target_year_uniq"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("target__gte", 0)), name="program_target_nonneg"
+                    ),
+                ],
             },
         ),
     ]

@@ -78,10 +78,16 @@ def browser(chromium_path: str) -> Iterator[Any]:
 
 
 @pytest.fixture
-def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
+def new_page(browser: Any, live_server: Any, settings: Any) -> Iterator[Callable[..., Any]]:
     """new_page(viewport=PHONE) -> a Playwright page in a fresh context (own cookies), that
     fails the test on any uncaught page error, blocks every request off the live server, and
     whose relative goto() paths go to the live server."""
+    # live_server serves static files from the source directories (finders), which know no
+    # hashed names: pages link unhashed names here. (tests/test_smoke.py covers hashed files.)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     contexts: list[Any] = []
     errors: list[str] = []
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,10 @@ from tests.conftest import REPO, child_env, free_port, manage, wait_for_http
 pytestmark = [pytest.mark.smoke, pytest.mark.xdist_group("smoke")]
 
 
-def get(url: str) -> tuple[int, dict[str, str], bytes]:
+def get(url: str) -> tuple[int, Message, bytes]:
+    """(status, headers (case-insensitive), body) of a GET."""
     with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback URL)
-        return response.status, dict(response.headers), response.read()
+        return response.status, response.headers, response.read()
 
 
 @pytest.fixture(scope="module")

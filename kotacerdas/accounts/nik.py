@@ -58,7 +58,9 @@ PROVINCE_CODES = frozenset(
         "96",
     }
 )
-_SIXTEEN = re.compile(r"^\d{16}$")
+# ASCII digits only: `\d` would also take e.g. fullwidth or Arabic-Indic digits, which int()
+# reads as numbers but which hash differently, so the same NIK could be registered twice.
+_SIXTEEN = re.compile(r"\A[0-9]{16}\Z")
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,6 @@ def compose_nik(*, kecamatan_code: str, birth_date: dt.date, sex: str, serial: i
     birth date as DDMMYY (+40 on the day for women), a serial 0001-9999."""
     area = "".join(kecamatan_code.split(".")[:3])
     day = birth_date.day + (40 if sex == "P" else 0)
-    return (
-        f"{area}{day:02d}{birth_date.month:02d}{birth_date.year % 100:02d}{serial % 9999 + 1:04d}"
-    )
+    # 1-9999 are kept as given; anything else wraps into that range (never 0000).
+    number = (serial - 1) % 9999 + 1
+    return f"{area}{day:02d}{birth_date.month:02d}{birth_date.year % 100:02d}{number:04d}"

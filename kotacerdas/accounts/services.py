@@ -25,7 +25,7 @@ from . import crypto
 from .dukcapil import get_adapter
 from .identifiers import normalize_phone
 from .models import Agency, ApiToken, CitizenProfile, Membership, Role, User
-from .nik import check_kk, check_nik_matches, parse_nik
+from .nik import check_kk, check_nik_matches, clean_digits, parse_nik
 from .policy import (
     MANAGE_AGENCIES,
     MANAGE_OWN_TOKENS,
@@ -74,7 +74,9 @@ def citizen_profile_attach(
         nik, kecamatan_exists=_kecamatan_exists, region_root=settings.KOTACERDAS_REGION_ROOT
     )
     check_nik_matches(parts, birth_date=birth_date, sex=sex)
-    digits = nik.replace(" ", "").replace(".", "").replace("-", "")
+    # The same normalisation parse_nik used (any whitespace, dots, dashes): a NIK typed with a
+    # tab or a no-break space must hash like the plain digits, or duplicates slip through.
+    digits = clean_digits(nik)
     nik_hash = crypto.keyed_hash(digits, purpose="nik")
     if CitizenProfile.objects.filter(nik_hash=nik_hash).exists():
         raise _duplicate_nik()
@@ -167,14 +169,14 @@ def citizen_signup(
         )
     except DjangoValidationError as exc:
         raise ValidationFailed(
-            code="accounts.password.weak", fields={"password1": list(exc.messages)}
+            code="accounts.password.weak", fields={"password": list(exc.messages)}
         ) from None
     # Structural NIK checks before calling out to Dukcapil.
     parts = parse_nik(
         nik, kecamatan_exists=_kecamatan_exists, region_root=settings.KOTACERDAS_REGION_ROOT
     )
     check_nik_matches(parts, birth_date=birth_date, sex=sex)
-    result = get_adapter().verify(nik=nik, full_name=full_name, birth_date=birth_date)
+    result = get_adapter().verify(nik=clean_digits(nik), full_name=full_name, birth_date=birth_date)
     if result.status in ("mismatch", "not_found"):
         message = (
             _("Dukcapil has no record of this NIK. Check the number on your KTP.")

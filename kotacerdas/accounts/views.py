@@ -23,6 +23,7 @@ from kotacerdas.core.forms import apply_service_error
 
 from . import selectors, services
 from .forms import ContactForm, LoginForm, OtpForm, SignupForm
+from .identifiers import normalize_login
 from .models import User
 
 PENDING_KEY = "kc_2fa_pending"
@@ -81,6 +82,9 @@ def signup(request: HttpRequest) -> HttpResponse:
                     language=request.LANGUAGE_CODE,
                 )
             except ServiceError as exc:
+                # The service speaks of `password` (as the API does); the form has two.
+                if "password" in exc.fields:
+                    exc.fields["password1"] = exc.fields.pop("password")
                 apply_service_error(form, exc)
             else:
                 login(request, user, backend=BACKEND)
@@ -97,9 +101,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if _limited(request, "login", settings.RATELIMIT_LOGIN):
             return _too_many(request)
         if form.is_valid():
+            # Normalised before authenticate: django-axes counts failures per the username
+            # given here, so "0812…", "+62 812…" and "62812…" must be one name, or each way of
+            # typing a number would get its own ten tries.
             user = authenticate(
                 request,
-                username=form.cleaned_data["username"],
+                username=normalize_login(form.cleaned_data["username"]),
                 password=form.cleaned_data["password"],
             )
             if getattr(request, "axes_locked_out", False):

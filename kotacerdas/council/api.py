@@ -1,8 +1,8 @@
 """/api/v1/council: masterplan programs (public reads) and their yearly targets (writes for
 those allowed to change programs). The live indicators are core's GET /api/v1/indicators."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: ninja reads the Query[...] parameter types at
+# import time.
 import datetime as dt
 from decimal import Decimal
 
@@ -36,7 +36,7 @@ class TargetOut(Schema):
     updated_at: dt.datetime
 
     @staticmethod
-    def from_row(row: ProgramTarget) -> TargetOut:
+    def from_row(row: ProgramTarget) -> "TargetOut":
         return TargetOut(
             year=row.year,
             indicator=row.indicator,
@@ -82,7 +82,7 @@ class ProgramDetailOut(Schema):
 
     @staticmethod
     def resolve_targets(obj: Program) -> list[TargetOut]:
-        return [TargetOut.from_row(t) for t in obj.all_targets]
+        return [TargetOut.from_row(t) for t in obj.loaded_targets]
 
 
 class ProgramFilters(Schema):
@@ -106,7 +106,7 @@ class TargetIn(Schema):
 
 @router.get("/programs", response={200: list[ProgramOut], 422: ErrorOut}, auth=None)
 @paginate(Pagination)
-def program_list(request: HttpRequest, filters: Query[ProgramFilters]):  # type: ignore[no-untyped-def]
+def program_list(request: HttpRequest, filters: Query[ProgramFilters]):
     """Masterplan programs (public), each with the given year's target."""
     return selectors.program_list(
         actor=request.user,

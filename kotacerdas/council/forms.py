@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kotacerdas.accounts import selectors as accounts_selectors
 from kotacerdas.core.errors import ServiceError
 from kotacerdas.core.models import Dimension
 
@@ -47,7 +48,7 @@ class FilterForm(forms.Form):
         return data.get("dimension") or None, year
 
 
-class VersionField(forms.CharField):
+class VersionField(forms.Field):
     """The version (updated_at) of the row the editor saw, carried through the form."""
 
     widget = forms.HiddenInput
@@ -59,7 +60,7 @@ class VersionField(forms.CharField):
         return value.isoformat() if isinstance(value, dt.datetime) else value
 
     def to_python(self, value: Any) -> dt.datetime | None:
-        value = super().to_python(value)
+        value = str(value or "").strip()
         if not value:
             return None
         try:
@@ -81,7 +82,7 @@ class ProgramForm(forms.Form):
     dimension = forms.ChoiceField(label=gettext_lazy("Dimension"), choices=Dimension.choices)
     owner_agency = forms.ModelChoiceField(
         label=gettext_lazy("Owner agency"),
-        queryset=selectors.agency_list_active(),
+        queryset=accounts_selectors.agency_list(active_only=True),
         to_field_name="code",
     )
     status = forms.ChoiceField(label=gettext_lazy("Status"), choices=ProgramStatus.choices)

@@ -21,6 +21,8 @@ def program_realisation() -> IndicatorResult:
         year=current_year(), realisation__isnull=False, target__gt=0
     ).values_list("program__dimension", "target", "realisation")
     for dimension, target, realisation in rows:
+        if realisation is None:  # excluded by the filter; here for the type checker
+            continue
         percents[dimension].append(float(realisation) / float(target) * 100)
     out = [
         IndicatorRow(label=str(label), value=round(sum(p) / len(p), 1), code=value)

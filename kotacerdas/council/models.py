@@ -15,7 +15,7 @@ class ProgramStatus(models.TextChoices):
 
 
 # The look of each status in lists (classes of static/src/app.css).
-STATUS_TAG_CLASSES = {
+STATUS_TAG_CLASSES: dict[str, str] = {
     ProgramStatus.PLANNED: "tag-muted",
     ProgramStatus.RUNNING: "tag-info",
     ProgramStatus.AT_RISK: "tag-warn",
@@ -64,6 +64,15 @@ class Program(models.Model):
         if targets is None:
             raise AttributeError("year_targets not prefetched: use council.selectors.program_list")
         return targets[0] if targets else None
+
+    @property
+    def loaded_targets(self) -> list[ProgramTarget]:
+        """Every year's target, oldest first, as prefetched by council.selectors.program_get and
+        program_export (`all_targets`; never a query of its own)."""
+        targets = self.__dict__.get("all_targets")
+        if targets is None:
+            raise AttributeError("all_targets not prefetched: use council.selectors.program_get")
+        return targets
 
 
 class ProgramTarget(models.Model):

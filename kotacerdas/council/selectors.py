@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.apps import apps
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,9 +20,6 @@ from kotacerdas.core.errors import NotFound, ValidationFailed
 from kotacerdas.core.models import Dimension
 
 from .models import Program, ProgramTarget
-
-if TYPE_CHECKING:
-    from kotacerdas.accounts.models import Agency
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +84,17 @@ def program_target_get(*, program: Program, year: int) -> ProgramTarget | None:
     return ProgramTarget.objects.filter(program=program, year=year).first()
 
 
-def program_targets_export() -> QuerySet[ProgramTarget]:
-    """Every program's targets for the open-data export, in one query."""
-    return ProgramTarget.objects.select_related("program__owner_agency").order_by(
-        "program__dimension", "program__name", "program__pk", "year"
+def program_export() -> QuerySet[Program]:
+    """Every program with all of its years' targets (`all_targets`), for the open-data export:
+    two queries."""
+    return (
+        Program.objects.select_related("owner_agency")
+        .prefetch_related(
+            Prefetch(
+                "targets", queryset=ProgramTarget.objects.order_by("year"), to_attr="all_targets"
+            )
+        )
+        .order_by("dimension", "name", "pk")
     )
 
 
@@ -106,21 +109,6 @@ def programs_by_dimension(programs: list[Program]) -> list[dict[str, Any]]:
         for value, label in Dimension.choices
         if groups[value]
     ]
-
-
-# --- Agencies ---------------------------------------------------------------------------------
-# Stand-ins until accounts publishes agency selectors (accounts.selectors.agency_list /
-# agency_get): council only reads agencies, never writes them.
-def _agency_model() -> type[Agency]:
-    return apps.get_model("accounts", "Agency")
-
-
-def agency_list_active() -> QuerySet[Agency]:
-    return _agency_model().objects.filter(is_active=True).order_by("short_name", "pk")
-
-
-def agency_get_by_code(*, code: str) -> Agency | None:
-    return _agency_model().objects.filter(code=code).first()
 
 
 # --- Indicators -------------------------------------------------------------------------------

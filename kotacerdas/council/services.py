@@ -57,13 +57,14 @@ def _version(value: dt.datetime) -> dt.datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
+def _version_errors(expected: dt.datetime | None, errors: dict[str, list[str]]) -> None:
+    if expected is not None and expected.tzinfo is None:
+        errors["expected_updated_at"] = [_("Give the time with its time zone.")]
+
+
 def _check_version(current: dt.datetime | None, expected: dt.datetime | None) -> None:
     if expected is None:
         return
-    if expected.tzinfo is None:
-        raise ValidationFailed(
-            fields={"expected_updated_at": [_("Give the time with its time zone.")]}
-        )
     if current is None or _version(current) != _version(expected):
         raise Conflict(code="council.program.conflict")
 
@@ -139,6 +140,10 @@ def program_update(
         )
     if "owner_agency" in data:
         _owner_agency_check(data["owner_agency"])
+    errors: dict[str, list[str]] = {}
+    _version_errors(expected_updated_at, errors)
+    if errors:
+        raise ValidationFailed(fields=errors)
     with transaction.atomic():
         locked = Program.objects.select_for_update().get(pk=program.pk)
         _check_version(locked.updated_at, expected_updated_at)
@@ -214,6 +219,7 @@ def program_target_set(
         errors["unit"] = [_("At most %(n)s characters.") % {"n": 40}]
     target_value = _amount(target, field="target", required=True, errors=errors)
     realisation_value = _amount(realisation, field="realisation", required=False, errors=errors)
+    _version_errors(expected_updated_at, errors)
     if errors:
         raise ValidationFailed(fields=errors)
 

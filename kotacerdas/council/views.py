@@ -82,6 +82,8 @@ def open_data(request: HttpRequest) -> HttpResponse:
 
 
 def _csv_safe(value: Any) -> Any:
+    if value is None:
+        return ""
     # A cell starting with = + - @ would be run as a formula by spreadsheet programs.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
@@ -144,22 +146,23 @@ def open_data_programs_csv(request: HttpRequest) -> HttpResponse:
     ]  # fmt: skip
     rows = (
         [
-            t.program.code,
-            t.program.name,
-            t.program.dimension,
-            t.program.owner_agency.code,
-            t.program.owner_agency.name,
-            t.program.status,
-            int(t.program.is_quick_win),
-            int(t.program.is_demo),
-            t.year,
-            t.indicator,
-            t.unit,
-            t.target,
-            "" if t.realisation is None else t.realisation,
-            "" if t.percent is None else t.percent,
+            p.code,
+            p.name,
+            p.dimension,
+            p.owner_agency.code,
+            p.owner_agency.name,
+            p.status,
+            int(p.is_quick_win),
+            int(p.is_demo),
+            *(
+                [t.year, t.indicator, t.unit, t.target, t.realisation, t.percent]
+                if t is not None
+                else [None] * 6
+            ),
         ]
-        for t in selectors.program_targets_export()
+        for p in selectors.program_export()
+        # A program with no targets yet still gets its row.
+        for t in (p.loaded_targets or [None])  # type: ignore[list-item]
     )
     return _csv_response("program.csv", header, rows)
 
@@ -249,7 +252,7 @@ def program_edit(request: HttpRequest, code: str) -> HttpResponse:
         {
             "form": form,
             "program": program,
-            "targets": program.all_targets,
+            "targets": program.loaded_targets,
             "year_form": TargetYearForm(initial={"year": selectors.current_year()}),
         },
         status=status,
@@ -278,7 +281,7 @@ def program_target(request: HttpRequest, code: str, year: int) -> HttpResponse:
     program = _program_or_404(code)
     if not selectors.YEAR_MIN <= year <= selectors.YEAR_MAX:
         raise Http404
-    current = next((t for t in program.all_targets if t.year == year), None)
+    current = next((t for t in program.loaded_targets if t.year == year), None)
     initial = (
         {
             "indicator": current.indicator,
@@ -330,5 +333,5 @@ def program_target(request: HttpRequest, code: str, year: int) -> HttpResponse:
 
 def _initial_from_latest(program: Program) -> dict[str, Any]:
     """A new year starts from the measure and unit of the latest year (figures blank)."""
-    latest = program.all_targets[-1] if program.all_targets else None
+    latest = program.loaded_targets[-1] if program.loaded_targets else None
     return {"indicator": latest.indicator, "unit": latest.unit} if latest else {}

@@ -1,8 +1,6 @@
 """/api/v1/facilities: schools and health facilities (public reference data)."""
 
-from __future__ import annotations
-
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router
@@ -13,7 +11,6 @@ from kotacerdas.regions.errors import RegionNotFound
 from kotacerdas.regions.selectors import region_exists
 
 from . import selectors
-from .models import Kind
 from .schemas import FacilityDetailOut, FacilityOut
 
 router = Router()
@@ -34,15 +31,15 @@ LIST_FIELDS = (
 @paginate(Pagination)
 def facility_list(
     request: HttpRequest,
-    kind: Kind | None = None,
+    kind: Literal["school", "health"] | None = None,
     subtype: str | None = Query(None, max_length=30),
     region: str | None = Query(None, max_length=20),
 ) -> Any:
     if region and not region_exists(code=region):
         raise RegionNotFound()
-    return selectors.facility_list(
-        kind=kind.value if kind else None, subtype=subtype, region_code=region
-    ).values(*LIST_FIELDS)
+    return selectors.facility_list(kind=kind, subtype=subtype, region_code=region).values(
+        *LIST_FIELDS
+    )
 
 
 @router.get(

@@ -78,11 +78,15 @@ SCHOOL_SOURCE = (
     "Kemdikbud school reference data (sekolah.data.kemdikbud.go.id), 2019 snapshot, "
     "via suryavip/daftar-sekolah-indonesia"
 )
-PUSKESMAS_SOURCE = "Kemenkes BPPSDMK info SDMK (2019), via akirawisnu/faskes-indonesia-2019-scrapper"
+PUSKESMAS_SOURCE = (
+    "Kemenkes BPPSDMK info SDMK (2019), via akirawisnu/faskes-indonesia-2019-scrapper"
+)
 HOSPITAL_SOURCE = "National COVID-19 referral hospital list (c. 2020), via hndryno/covid-mobile-app"
 
 
-def _read(path: Path, columns: tuple[str, ...]) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def _read(
+    path: Path, columns: tuple[str, ...]
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     if not path.is_file():
         raise FacilityImportInvalid([_("%(file)s: file not found.") % {"file": path}])
     try:
@@ -106,10 +110,15 @@ def _read(path: Path, columns: tuple[str, ...]) -> tuple[list[str], list[tuple[i
                 rows.append((reader.line_num, {k: (v or "").strip() for k, v in raw.items()}))
             return header, rows
     except UnicodeDecodeError:
-        raise FacilityImportInvalid([_("%(file)s: not UTF-8 text.") % {"file": path.name}]) from None
+        raise FacilityImportInvalid(
+            [_("%(file)s: not UTF-8 text.") % {"file": path.name}]
+        ) from None
     except csv.Error as exc:
         raise FacilityImportInvalid(
-            [_("%(file)s: not a readable CSV file (%(error)s).") % {"file": path.name, "error": exc}]
+            [
+                _("%(file)s: not a readable CSV file (%(error)s).")
+                % {"file": path.name, "error": exc}
+            ]
         ) from None
 
 
@@ -120,9 +129,17 @@ def _point(lat: str, lng: str) -> tuple[float | None, float | None, str]:
     try:
         la, ln = float(lat), float(lng)
     except ValueError:
-        return None, None, _("coordinates %(lat)r, %(lng)r are not numbers") % {"lat": lat, "lng": lng}
+        return (
+            None,
+            None,
+            _("coordinates %(lat)r, %(lng)r are not numbers") % {"lat": lat, "lng": lng},
+        )
     if not (math.isfinite(la) and math.isfinite(ln)) or not (-90 <= la <= 90 and -180 <= ln <= 180):
-        return None, None, _("coordinates %(lat)r, %(lng)r are out of range") % {"lat": lat, "lng": lng}
+        return (
+            None,
+            None,
+            _("coordinates %(lat)r, %(lng)r are out of range") % {"lat": lat, "lng": lng},
+        )
     if la == 0 and ln == 0:
         return None, None, _("coordinates are 0, 0")
     return la, ln, ""
@@ -162,7 +179,9 @@ def read_schools(path: Path) -> ParsedFile:
             continue
         problem = _identity_problem(v["npsn"], v["name"], v["kecamatan_code"], seen)
         if problem:
-            out.notes.append(_("%(where)s: %(problem)s (skipped).") % {"where": where, "problem": problem})
+            out.notes.append(
+                _("%(where)s: %(problem)s (skipped).") % {"where": where, "problem": problem}
+            )
             out.skipped += 1
             continue
         seen.add(v["npsn"])
@@ -218,7 +237,9 @@ def read_health(path: Path) -> ParsedFile:
             code, derived = slugify(v["name"])[:32], True
         problem = _identity_problem(code, v["name"], v["kecamatan_code"], seen)
         if problem:
-            out.notes.append(_("%(where)s: %(problem)s (skipped).") % {"where": where, "problem": problem})
+            out.notes.append(
+                _("%(where)s: %(problem)s (skipped).") % {"where": where, "problem": problem}
+            )
             out.skipped += 1
             continue
         seen.add(code)

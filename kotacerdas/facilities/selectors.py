@@ -62,7 +62,9 @@ def facility_nearest(
     candidates = list(qs)
     if not candidates or limit < 1:
         return []
-    distances = haversine_m_array(lat, lng, [f.lat for f in candidates], [f.lng for f in candidates])
+    distances = haversine_m_array(
+        lat, lng, [f.lat for f in candidates], [f.lng for f in candidates]
+    )
     order = sorted(range(len(candidates)), key=lambda i: (distances[i], candidates[i].pk))
     out = []
     for i in order[:limit]:

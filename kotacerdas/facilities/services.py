@@ -12,7 +12,14 @@ from django.utils.translation import gettext as _
 from kotacerdas.core.services import audit_record
 from kotacerdas.regions.selectors import region_codes_existing
 
-from .importing import HEALTH, SCHOOLS, FacilityImportInvalid, FacilityRow, read_health, read_schools
+from .importing import (
+    HEALTH,
+    SCHOOLS,
+    FacilityImportInvalid,
+    FacilityRow,
+    read_health,
+    read_schools,
+)
 from .models import Facility
 
 _COMPARED = (
@@ -77,7 +84,9 @@ def facility_import(
     report.skipped = schools.skipped + health.skipped
     rows = schools.rows + health.rows
 
-    known = region_codes_existing(codes={r.kecamatan_code for r in rows} | {r.region_code for r in rows})
+    known = region_codes_existing(
+        codes={r.kecamatan_code for r in rows} | {r.region_code for r in rows}
+    )
     kept: list[FacilityRow] = []
     for r in rows:
         if r.kecamatan_code not in known:

@@ -89,7 +89,6 @@ def _if_none_match(request: HttpRequest) -> set[str]:
 )
 def region_detail(request: HttpRequest, code: str, geometry: bool = False) -> Any:
     region = selectors.region_get(code=code, with_geometry=geometry)
-    out = RegionDetailOut.from_orm(region).dict()
-    if geometry and region.geometry:
-        out["geometry"] = json.loads(region.geometry)
+    out: dict[str, Any] = {name: getattr(region, name) for name in selectors.LIST_FIELDS}
+    out["geometry"] = json.loads(region.geometry) if geometry and region.geometry else None
     return out

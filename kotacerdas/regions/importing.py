@@ -95,12 +95,13 @@ def read_regions_csv(path: Path, known_codes: set[str]) -> list[RegionRow]:
             reader.fieldnames = header
             raw_rows = [(reader.line_num, row) for row in reader]
     except UnicodeDecodeError:
-        raise RegionImportInvalid(
-            [_("%(file)s: not UTF-8 text.") % {"file": path.name}]
-        ) from None
+        raise RegionImportInvalid([_("%(file)s: not UTF-8 text.") % {"file": path.name}]) from None
     except csv.Error as exc:
         raise RegionImportInvalid(
-            [_("%(file)s: not a readable CSV file (%(error)s).") % {"file": path.name, "error": exc}]
+            [
+                _("%(file)s: not a readable CSV file (%(error)s).")
+                % {"file": path.name, "error": exc}
+            ]
         ) from None
 
     rows: list[RegionRow] = []
@@ -223,8 +224,10 @@ def read_boundaries(directory: Path, rows: list[RegionRow]) -> int:
             )
             continue
         features = doc.get("features") if isinstance(doc, dict) else None
-        if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
-            features, list
+        if (
+            not isinstance(doc, dict)
+            or doc.get("type") != "FeatureCollection"
+            or not isinstance(features, list)
         ):
             problems.add(_("%(file)s: not a GeoJSON FeatureCollection.") % {"file": path.name})
             continue

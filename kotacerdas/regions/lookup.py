@@ -26,6 +26,7 @@ rebuilds right after commit.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -79,12 +80,7 @@ class LookupResult:
 
 
 def _outside(lat: float, lng: float) -> OutsideRegions:
-    return OutsideRegions(
-        _(
-            "The point %(lat).5f, %(lng).5f is not in any desa or kelurahan of %(region)s."
-        )
-        % {"lat": lat, "lng": lng, "region": settings.KOTACERDAS_REGION_NAME}
-    )
+    return OutsideRegions(lat, lng)
 
 
 class RegionIndex:
@@ -160,7 +156,9 @@ class RegionIndex:
         # Touching nothing: outside unless a village is within the tolerance of the cell.
         empty = np.flatnonzero(count == 0)
         near_boxes = shapely.box(
-            gx[empty] - pad_lng, gy[empty] - pad_lat, gx[empty] + cell + pad_lng,
+            gx[empty] - pad_lng,
+            gy[empty] - pad_lat,
+            gx[empty] + cell + pad_lng,
             gy[empty] + cell + pad_lat,
         )
         near_idx, _g = self.tree.query(near_boxes, predicate="intersects")
@@ -207,7 +205,13 @@ class RegionIndex:
             scale = np.array([kx, METRES_PER_DEGREE])
             origin = np.array([lng, lat])
             here = shapely.Point(0.0, 0.0)
-            for g in sorted(self.tree.query(window).tolist()):
+            candidates = self.tree.query(window)
+            if len(candidates):
+                # Distance in degrees x metres per degree of longitude here is a lower bound
+                # of the true distance: candidates beyond the tolerance by it are skipped.
+                lower = shapely.distance(self.geoms[candidates], shapely.Point(lng, lat)) * kx
+                candidates = np.sort(candidates[lower <= self.tolerance_m])
+            for g in candidates.tolist():
                 # Metres east/north of the query point; the nearest point found there is
                 # mapped back to degrees and measured with haversine.
                 local = shapely.transform(self.geoms[g], lambda xy: (xy - origin) * scale)
@@ -244,7 +248,9 @@ class RegionIndex:
         if bad.any():
             first = np.flatnonzero(bad)[:5].tolist()
             raise ValidationFailed(
-                fields={"points": [_("Not valid coordinates at positions %(pos)s.") % {"pos": first}]}
+                fields={
+                    "points": [_("Not valid coordinates at positions %(pos)s.") % {"pos": first}]
+                }
             )
         out: list[LookupResult | None] = [None] * len(lat_arr)
         if not len(lat_arr) or not len(self.geoms):
@@ -271,10 +277,8 @@ class RegionIndex:
             k = (fy[in_grid] * self.nx + fx[in_grid]).astype(np.int64)
             cls[in_grid] = self.grid[k]
             for i in rest[cls != _OUTSIDE].tolist():
-                try:
+                with contextlib.suppress(OutsideRegions):
                     out[i] = self.nearest(float(lat_arr[i]), float(lng_arr[i]))
-                except OutsideRegions:
-                    pass
         return out
 
 

@@ -84,7 +84,7 @@ def region_children(*, parent_code: str | None = None) -> QuerySet[Region, dict[
 
 def region_villages(
     *, within: str | None = None, kecamatan_code: str | None = None
-) -> QuerySet[Region, dict[str, Any]]:
+) -> QuerySet[Region, Any]:
     """Desa and kelurahan (code, name, level, parent_code), by code; optionally inside a region
     or of one kecamatan."""
     qs = Region.objects.filter(level__in=VILLAGE_LEVELS).order_by("code")

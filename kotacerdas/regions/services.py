@@ -89,11 +89,11 @@ def region_tree_import(*, actor: Any, directory: Path | str) -> RegionImportRepo
                 values = _values(r)
                 if old is None:
                     to_create.append(Region(code=r.code, parent_id=parent_id, **values))
-                elif old["parent_id"] != parent_id or any(
-                    old[k] != v for k, v in values.items()
-                ):
+                elif old["parent_id"] != parent_id or any(old[k] != v for k, v in values.items()):
                     to_update.append(
-                        Region(id=old["id"], code=r.code, parent_id=parent_id, updated_at=now, **values)
+                        Region(
+                            id=old["id"], code=r.code, parent_id=parent_id, updated_at=now, **values
+                        )
                     )
                 else:
                     report.unchanged += 1

@@ -36,6 +36,7 @@
    away). If the JSON is bad or the browser lacks canvas, nothing changes: the table stays. */
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import "./charts.css"; // our adjustments, after uPlot's own rules
 
 const PALETTE = ["#0b6e4f", "#1d4ed8", "#d97706", "#a3195b", "#6d28d9", "#0f6f6a", "#64748b"];
 const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
@@ -43,9 +44,10 @@ const INK = "#4a5565";
 const GRID = "#e5e9ef";
 
 const lang = document.documentElement.lang || "id";
-function formatter(spec) {
+// Axis ticks carry only "%"; other units ("menit") are in the legend and caption.
+function formatter(spec, onAxis) {
   const nf = new Intl.NumberFormat(lang, { maximumFractionDigits: spec.decimals ?? 1 });
-  const unit = spec.unit ? (spec.unit === "%" ? "%" : " " + spec.unit) : "";
+  const unit = !spec.unit ? "" : spec.unit === "%" ? "%" : onAxis ? "" : " " + spec.unit;
   return (v) => (v == null || Number.isNaN(v) ? "–" : nf.format(v) + unit);
 }
 
@@ -68,6 +70,7 @@ function chartOptions(spec, width, horizontal) {
   const n = labels.length;
   const m = spec.series.length;
   const fmt = formatter(spec);
+  const axisFmt = formatter(spec, true);
   const isBar = spec.type !== "line";
   const allValues = spec.series.flatMap((s) => s.values).filter((v) => v != null);
   const dataMax = Math.max(0, ...allValues);
@@ -121,7 +124,7 @@ function chartOptions(spec, width, horizontal) {
     side: horizontal ? 2 : 3,
     stroke: INK, font: FONT,
     grid: { stroke: GRID, width: 1 }, ticks: { show: false },
-    values: (u, splits) => splits.map((v) => fmt(v)),
+    values: (u, splits) => splits.map((v) => axisFmt(v)),
     size: horizontal ? 30 : (u, values) => (values ? Math.max(...values.map(textWidth)) + 14 : 40),
     space: horizontal ? 70 : 36,
   };

@@ -4,6 +4,7 @@ import csv
 import io
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -32,7 +33,7 @@ def _run(*args: str) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-def _state() -> tuple[list[dict], list[dict]]:
+def _state() -> tuple[list[Any], list[Any]]:
     return (
         list(Program.objects.order_by("code").values()),
         list(ProgramTarget.objects.order_by("program__code", "year").values()),
@@ -57,8 +58,7 @@ def test_seed_loads_programs_and_is_idempotent(this_year):
 
     assert err == ""
     assert out == (
-        "Programs: 11 created, 0 updated, 0 unchanged, 0 skipped; "
-        "targets: 55 set, 0 unchanged.\n"
+        "Programs: 11 created, 0 updated, 0 unchanged, 0 skipped; targets: 55 set, 0 unchanged.\n"
     )
     ambulance = Program.objects.select_related("owner_agency").get(code="ambulans-gratis")
     assert (ambulance.name, ambulance.dimension, ambulance.owner_agency.code) == (
@@ -66,7 +66,8 @@ def test_seed_loads_programs_and_is_idempotent(this_year):
         "living",
         "dinkes",
     )
-    assert ambulance.is_quick_win and ambulance.is_demo
+    assert ambulance.is_quick_win
+    assert ambulance.is_demo
     years = list(ambulance.targets.values_list("year", "target"))
     assert years == [
         (2025, Decimal("1200.00")),
@@ -78,18 +79,21 @@ def test_seed_loads_programs_and_is_idempotent(this_year):
     for t in ambulance.targets.all():
         assert (t.realisation is None) == (t.year > this_year)
     assert council_events().filter(action="kotacerdas.council.program.created").count() == 11
-    assert council_events().get(action="kotacerdas.council.program.created", object_id=str(ambulance.pk)).actor_label == "system"
+    assert (
+        council_events()
+        .get(action="kotacerdas.council.program.created", object_id=str(ambulance.pk))
+        .actor_label
+        == "system"
+    )
 
     state, events = _state(), council_events().count()
     out, err = _run()
     assert out == (
-        "Programs: 0 created, 0 updated, 11 unchanged, 0 skipped; "
-        "targets: 0 set, 55 unchanged.\n"
+        "Programs: 0 created, 0 updated, 11 unchanged, 0 skipped; targets: 0 set, 55 unchanged.\n"
     )
     out, err = _run("--reset")
     assert out == (
-        "Programs: 0 created, 0 updated, 11 unchanged, 0 skipped; "
-        "targets: 0 set, 55 unchanged.\n"
+        "Programs: 0 created, 0 updated, 11 unchanged, 0 skipped; targets: 0 set, 55 unchanged.\n"
     )
     assert _state() == state
     assert council_events().count() == events
@@ -106,11 +110,12 @@ def test_seed_keeps_edits_unless_reset():
 
     out, _err = _run("--reset")
     assert out == (
-        "Programs: 0 created, 1 updated, 10 unchanged, 0 skipped; "
-        "targets: 1 set, 54 unchanged.\n"
+        "Programs: 0 created, 1 updated, 10 unchanged, 0 skipped; targets: 1 set, 54 unchanged.\n"
     )
     assert Program.objects.get(code="spmb-online").name == "SPMB Online"
-    assert ProgramTarget.objects.get(program__code="spmb-online", year=2025).target == Decimal("6000.00")
+    assert ProgramTarget.objects.get(program__code="spmb-online", year=2025).target == Decimal(
+        "6000.00"
+    )
 
 
 def test_seed_skips_programs_whose_agency_is_missing():
@@ -120,8 +125,7 @@ def test_seed_skips_programs_whose_agency_is_missing():
 
     assert list(Program.objects.values_list("code", flat=True)) == ["ambulans-gratis"]
     assert out == (
-        "Programs: 1 created, 0 updated, 0 unchanged, 10 skipped; "
-        "targets: 5 set, 0 unchanged.\n"
+        "Programs: 1 created, 0 updated, 0 unchanged, 10 skipped; targets: 5 set, 0 unchanged.\n"
     )
     assert err.splitlines()[0] == (
         "Skipped program 'deteksi-kebakaran': agency 'bpbd' does not exist "

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -63,7 +64,7 @@ def test_program_create_writes_audit_with_after(admin_user, dinkes):
 
 def test_program_create_validation_fields(admin_user, dinkes, make_program):
     make_program("taken")
-    inactive = AgencyFactory(code="old-opd", is_active=False)
+    inactive: Any = AgencyFactory(code="old-opd", is_active=False)
     actor = _verified(admin_user)
 
     with pytest.raises(ValidationFailed) as exc:
@@ -125,7 +126,7 @@ def test_unverified_admin_is_refused(admin_user, make_program, dinkes):
 
 def test_program_update_audits_before_and_after(admin_user, make_program, dinkes):
     program = make_program("p1")
-    other = AgencyFactory(code="dlh", short_name="DLH", name="Dinas Lingkungan Hidup")
+    other: Any = AgencyFactory(code="dlh", short_name="DLH", name="Dinas Lingkungan Hidup")
 
     updated = services.program_update(
         actor=_verified(admin_user),
@@ -134,7 +135,11 @@ def test_program_update_audits_before_and_after(admin_user, make_program, dinkes
         expected_updated_at=program.updated_at,
     )
 
-    assert (updated.name, updated.owner_agency_id, updated.status) == ("Renamed", other.pk, "at_risk")
+    assert (updated.name, updated.owner_agency_id, updated.status) == (
+        "Renamed",
+        other.pk,
+        "at_risk",
+    )
     event = council_events().get()
     assert event.action == "kotacerdas.council.program.updated"
     assert {k: (event.before[k], event.after[k]) for k in event.after if event.before[k] != event.after[k]} == {
@@ -147,7 +152,9 @@ def test_program_update_audits_before_and_after(admin_user, make_program, dinkes
 def test_program_update_without_changes_writes_nothing(admin_user, make_program):
     program = make_program("p1")
     stamp = program.updated_at
-    services.program_update(actor=_verified(admin_user), program=program, data={"name": "Program p1"})
+    services.program_update(
+        actor=_verified(admin_user), program=program, data={"name": "Program p1"}
+    )
     program.refresh_from_db()
     assert program.updated_at == stamp
     assert council_events().count() == 0
@@ -169,7 +176,9 @@ def test_program_update_stale_version_conflicts(admin_user, make_program):
     program = make_program("p1")
     seen = program.updated_at
     actor = _verified(admin_user)
-    services.program_update(actor=actor, program=program, data={"name": "First"}, expected_updated_at=seen)
+    services.program_update(
+        actor=actor, program=program, data={"name": "First"}, expected_updated_at=seen
+    )
 
     with pytest.raises(Conflict) as exc:
         services.program_update(
@@ -189,7 +198,12 @@ def test_target_set_creates_then_updates_with_audit(admin_user, make_program):
         actor=actor, program=program, year=2026, indicator=" Trips ", unit="trips",
         target="1200", realisation=None,
     )  # fmt: skip
-    assert (row.year, row.indicator, row.target, row.realisation) == (2026, "Trips", Decimal("1200.00"), None)
+    assert (row.year, row.indicator, row.target, row.realisation) == (
+        2026,
+        "Trips",
+        Decimal("1200.00"),
+        None,
+    )
 
     row = services.program_target_set(
         actor=actor, program=program, year=2026, indicator="Trips", unit="trips",
@@ -223,7 +237,13 @@ def test_target_set_stale_version_conflicts_and_keeps_first_write(admin_user, ma
     program = make_program("p1", year=2026, target="100", realisation="10")
     seen = ProgramTarget.objects.get().updated_at
     actor = _verified(admin_user)
-    kwargs = {"actor": actor, "program": program, "year": 2026, "indicator": "Trips", "unit": "trips"}
+    kwargs = {
+        "actor": actor,
+        "program": program,
+        "year": 2026,
+        "indicator": "Trips",
+        "unit": "trips",
+    }
     services.program_target_set(**kwargs, target=100, realisation=20, expected_updated_at=seen)
 
     with pytest.raises(Conflict):
@@ -281,13 +301,20 @@ def test_target_set_validation(admin_user, make_program, changes, fields):
 
 
 def test_program_list_filters_and_year_target(make_program, this_year):
-    make_program("a", name="Alpha", dimension="living", year=this_year, target="10", realisation="5")
+    make_program(
+        "a", name="Alpha", dimension="living", year=this_year, target="10", realisation="5"
+    )
     make_program("b", name="Beta", dimension="economy", year=this_year - 1)
     make_program("c", name="Gamma", dimension="living")
 
-    rows = [(p.code, p.year_target.year if p.year_target else None) for p in selectors.program_list()]
+    rows = [
+        (p.code, p.year_target.year if p.year_target else None) for p in selectors.program_list()
+    ]
     assert rows == [("b", None), ("a", this_year), ("c", None)]
-    last_year = [(p.code, p.year_target and p.year_target.year) for p in selectors.program_list(year=this_year - 1)]
+    last_year = [
+        (p.code, p.year_target and p.year_target.year)
+        for p in selectors.program_list(year=this_year - 1)
+    ]
     assert last_year == [("b", this_year - 1), ("a", None), ("c", None)]
     assert [p.code for p in selectors.program_list(dimension="living")] == ["a", "c"]
 

@@ -4,37 +4,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Facility',
+            name="Facility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('school', 'School'), ('health', 'Health facility')], max_length=10, verbose_name='kind')),
-                ('code', models.CharField(help_text='NPSN or Kemenkes code', max_length=32, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('subtype', models.CharField(help_text='SD, SMP, puskesmas, ...', max_length=30, verbose_name='type')),
-                ('ownership', models.CharField(blank=True, max_length=20, verbose_name='ownership')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='address')),
-                ('kecamatan_code', models.CharField(db_index=True, max_length=20, verbose_name='kecamatan')),
-                ('region_code', models.CharField(db_index=True, max_length=20, verbose_name='region')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('attributes', models.JSONField(blank=True, default=dict, verbose_name='attributes')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='source')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("school", "School"), ("health", "Health facility")],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="NPSN or Kemenkes code", max_length=32, verbose_name="code"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "subtype",
+                    models.CharField(
+                        help_text="SD, SMP, puskesmas, ...", max_length=30, verbose_name="type"
+                    ),
+                ),
+                (
+                    "ownership",
+                    models.CharField(blank=True, max_length=20, verbose_name="ownership"),
+                ),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="address")),
+                (
+                    "kecamatan_code",
+                    models.CharField(db_index=True, max_length=20, verbose_name="kecamatan"),
+                ),
+                (
+                    "region_code",
+                    models.CharField(db_index=True, max_length=20, verbose_name="region"),
+                ),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                ("lng", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                (
+                    "attributes",
+                    models.JSONField(blank=True, default=dict, verbose_name="attributes"),
+                ),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="source")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'facility',
-                'verbose_name_plural': 'facilities',
-                'ordering': ['kind', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'code'), name='facility_kind_code_uniq')],
+                "verbose_name": "facility",
+                "verbose_name_plural": "facilities",
+                "ordering": ["kind", "name"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "code"), name="facility_kind_code_uniq")
+                ],
             },
         ),
     ]

@@ -5,37 +5,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='Kemendagri code')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('level', models.CharField(choices=[('provinsi', 'Province'), ('kabupaten', 'Regency'), ('kota', 'City'), ('kecamatan', 'District (kecamatan)'), ('kelurahan', 'Urban village (kelurahan)'), ('desa', 'Village (desa)')], db_index=True, max_length=12, verbose_name='level')),
-                ('parent_code', models.CharField(blank=True, db_index=True, max_length=20, verbose_name='parent code')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='centroid latitude')),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='centroid longitude')),
-                ('postal_code', models.CharField(blank=True, max_length=5, verbose_name='postal code')),
-                ('geometry', models.TextField(blank=True, verbose_name='boundary (GeoJSON)')),
-                ('min_lng', models.FloatField(blank=True, null=True)),
-                ('min_lat', models.FloatField(blank=True, null=True)),
-                ('max_lng', models.FloatField(blank=True, null=True)),
-                ('max_lat', models.FloatField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='regions.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(max_length=20, unique=True, verbose_name="Kemendagri code"),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("provinsi", "Province"),
+                            ("kabupaten", "Regency"),
+                            ("kota", "City"),
+                            ("kecamatan", "District (kecamatan)"),
+                            ("kelurahan", "Urban village (kelurahan)"),
+                            ("desa", "Village (desa)"),
+                        ],
+                        db_index=True,
+                        max_length=12,
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "parent_code",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=20, verbose_name="parent code"
+                    ),
+                ),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="centroid latitude")),
+                (
+                    "lng",
+                    models.FloatField(blank=True, null=True, verbose_name="centroid longitude"),
+                ),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=5, verbose_name="postal code"),
+                ),
+                ("geometry", models.TextField(blank=True, verbose_name="boundary (GeoJSON)")),
+                ("min_lng", models.FloatField(blank=True, null=True)),
+                ("min_lat", models.FloatField(blank=True, null=True)),
+                ("max_lng", models.FloatField(blank=True, null=True)),
+                ("max_lat", models.FloatField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="regions.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'region',
-                'verbose_name_plural': 'regions',
-                'ordering': ['code'],
-                'indexes': [models.Index(fields=['code'], name='region_code_prefix_idx', opclasses=['varchar_pattern_ops'])],
+                "verbose_name": "region",
+                "verbose_name_plural": "regions",
+                "ordering": ["code"],
+                "indexes": [
+                    models.Index(
+                        fields=["code"],
+                        name="region_code_prefix_idx",
+                        opclasses=["varchar_pattern_ops"],
+                    )
+                ],
             },
         ),
     ]

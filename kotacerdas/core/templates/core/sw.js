@@ -5,19 +5,21 @@
 //   sees (base.html marks them with <meta name="kc-offline" content="public">), so a shared
 //   phone never shows someone's account, notifications or forms offline; when there is no
 //   network and no copy, the offline page;
-// - never touched: /akun/ (accounts), /kantor/ (back office), /dewan/, /api/, /admin/, and
-//   anything that is not a same-origin GET.
-const VERSION = "kc-{{ SW_VERSION|default:'2' }}";
-const STATIC_CACHE = VERSION + "-static";
-const PAGE_CACHE = VERSION + "-pages";
-const MAX_PAGES = 40;
-const OFFLINE_URL = "{% url 'core:offline' %}";
+// - never kept: /akun/ (accounts), /kantor/ (back office), /dewan/, /notifikasi/, /api/,
+//   /admin/ (their pages fall back to the offline page, nothing more); not touched at all:
+//   API calls, other origins, anything that is not a GET.
 const PRECACHE = [
   "{% static 'dist/app.css' %}",
   "{% static 'dist/app.js' %}",
   "{% static 'img/icon.svg' %}",
   "{% static 'img/icon-192.png' %}",
 ];
+// The version follows the hashed asset names: a new build gets fresh caches and the old are dropped.
+const VERSION = "kc-{{ SW_VERSION|default:'2' }}-" + PRECACHE.join("|").split("").reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, 7).toString(36);
+const STATIC_CACHE = VERSION + "-static";
+const PAGE_CACHE = VERSION + "-pages";
+const MAX_PAGES = 40;
+const OFFLINE_URL = "{% url 'core:offline' %}";
 const PRIVATE_PREFIXES = ["/akun/", "/kantor/", "/dewan/", "/api/", "/admin/", "/notifikasi/", "/i18n/"];
 const HASHED = /\.[0-9a-f]{12}\.[a-z0-9]+$/;
 
@@ -104,11 +106,15 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (PRIVATE_PREFIXES.some((p) => url.pathname.startsWith(p))) return;
-  if (url.pathname.startsWith("{% get_static_prefix %}")) {
-    event.respondWith(HASHED.test(url.pathname) ? staticFirst(request) : staticNetworkFirst(request));
+  const isPrivate = PRIVATE_PREFIXES.some((p) => url.pathname.startsWith(p));
+  if (request.mode === "navigate") {
+    // private pages: network only, never kept; with no network, the offline page
+    event.respondWith(isPrivate ? fetch(request).catch(() => caches.match(OFFLINE_URL)) : page(event, url));
     return;
   }
-  if (request.mode === "navigate") event.respondWith(page(event, url));
+  if (isPrivate) return;
+  if (url.pathname.startsWith("{% get_static_prefix %}")) {
+    event.respondWith(HASHED.test(url.pathname) ? staticFirst(request) : staticNetworkFirst(request));
+  }
 });
 

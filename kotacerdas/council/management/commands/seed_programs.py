@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from kotacerdas.accounts import selectors as accounts_selectors
 from kotacerdas.core.errors import NotFound, ServiceError
 from kotacerdas.council import selectors, services
 from kotacerdas.council.models import Program, ProgramTarget
@@ -123,8 +124,9 @@ class Command(BaseCommand):
         counts = Counts()
         for line, row in enumerate(rows, start=2):
             row = {k: (v or "").strip() for k, v in row.items() if k}
-            agency = selectors.agency_get_by_code(code=row["owner_agency"])
-            if agency is None:
+            try:
+                agency = accounts_selectors.agency_get(code=row["owner_agency"])
+            except NotFound:
                 counts.skipped += 1
                 self.stderr.write(
                     f"Skipped program {row['code']!r}: agency {row['owner_agency']!r} does not "
@@ -165,7 +167,7 @@ class Command(BaseCommand):
         except NotFound:
             counts.created += 1
             return services.program_create(actor=actor, code=row["code"], **data), {}
-        targets = {t.year: t for t in existing.all_targets}
+        targets = {t.year: t for t in existing.loaded_targets}
         if not reset:
             counts.unchanged += 1
             return existing, targets

@@ -28,9 +28,10 @@ class Command(BaseCommand):
             report = facility_import(actor=None, directory=directory, strict=strict)
         except FacilityImportInvalid as exc:
             raise CommandError("Nothing was imported:\n  " + "\n  ".join(exc.problems)) from None
-        if options["verbosity"] >= 1:
-            for note in report.notes:
-                self.stdout.write(f"  {note}")
+        if options["verbosity"] < 1:
+            return
+        for note in report.notes:
+            self.stdout.write(f"  {note}")
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(report.by_kind.items()))
         self.stdout.write(
             f"Facilities: {report.rows} rows ({kinds}), {report.skipped} skipped, "

@@ -27,9 +27,9 @@ class Command(BaseCommand):
         try:
             report = region_tree_import(actor=None, directory=directory)
         except RegionImportInvalid as exc:
-            raise CommandError(
-                "Nothing was imported:\n  " + "\n  ".join(exc.problems)
-            ) from None
+            raise CommandError("Nothing was imported:\n  " + "\n  ".join(exc.problems)) from None
+        if options["verbosity"] < 1:
+            return
         levels = ", ".join(f"{n} {level}" for level, n in sorted(report.by_level.items()))
         self.stdout.write(
             f"Regions: {report.rows} rows ({levels}), {report.boundaries} boundaries. "

@@ -5,11 +5,11 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from kotacerdas.core.errors import permission_denied
+from kotacerdas.core.errors import NotFound, PermissionDenied, permission_denied
 
 from .backends import is_verified
 from .policy import BACKOFFICE
@@ -31,7 +31,14 @@ def staff_view(
                 )
             if not user.has_perm(perm):
                 return permission_denied(request)
-            return view(request, *args, **kwargs)
+            # Services and selectors speak the platform's errors; a page answers them as the
+            # 404 page (out of scope looks exactly like missing) or the 403 page, not a 500.
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound:
+                raise Http404 from None
+            except PermissionDenied:
+                return permission_denied(request)
 
         return wrapped
 

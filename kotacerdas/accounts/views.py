@@ -160,7 +160,12 @@ def login_otp(request: HttpRequest) -> HttpResponse:
         token = form.cleaned_data["otp_token"]
         devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
         if devices and not any(d.verify_is_allowed()[0] for d in devices):
-            form.add_error("otp_token", _("Too many wrong codes in a row. Wait a few seconds, then enter the current code."))
+            form.add_error(
+                "otp_token",
+                _(
+                    "Too many wrong codes in a row. Wait a few seconds, then enter the current code."
+                ),
+            )
             return render(request, "accounts/login_otp.html", {"form": form, "pending_user": user})
         device = next((d for d in devices if d.verify_token(token)), None)
         if device is not None:

@@ -77,3 +77,33 @@ class ApiErrorShapeMiddleware:
                 shaped = error_response(404, "not_found", _("Not found."))
             return shaped
         return response
+
+
+class LanguageMiddleware:
+    """Bahasa Indonesia unless the person chose otherwise: the language cookie (set by the
+    switcher), then the signed-in user's saved language, then LANGUAGE_CODE. Unlike Django's
+    LocaleMiddleware the browser's Accept-Language is not used: many phones in Indonesia run in
+    English, and the platform speaks Indonesian first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.utils import translation
+        from django.utils.cache import patch_vary_headers
+
+        allowed = {code for code, _name in settings.LANGUAGES}
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if language not in allowed:
+            user = getattr(request, "user", None)
+            saved = (
+                getattr(user, "language", "") if user is not None and user.is_authenticated else ""
+            )
+            language = saved if saved in allowed else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", language)
+        return response

@@ -34,6 +34,11 @@ _backoffice: dict[str, BackofficeModule] = {}
 
 
 def register_portal_service(entry: PortalService) -> None:
+    """Register a service card. An announced entry (no url_name) never replaces a live one, so
+    the module that delivers a service may register before or after its announcement."""
+    current = _portal.get(entry.key)
+    if current is not None and current.url_name and not entry.url_name:
+        return
     _portal[entry.key] = entry
 
 

@@ -25,7 +25,10 @@ def _date(value: str) -> dt.date | None:
 
 @require_GET
 def audit_list(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
+    # Like every back-office page: a session that has not passed TOTP is sent to sign in
+    # (it would hold no permission, and a bare 403 would not tell the officer why).
+    verified = getattr(request.user, "is_verified", None)
+    if not request.user.is_authenticated or not (callable(verified) and verified()):
         return redirect(
             f"{reverse('accounts:login')}?{urlencode({'next': request.get_full_path()})}"
         )

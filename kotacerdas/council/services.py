@@ -73,10 +73,7 @@ def _full_clean(instance: Any, *, exclude: list[str] | None = None) -> None:
     try:
         instance.full_clean(exclude=exclude)
     except DjangoValidationError as exc:
-        fields = {
-            ("__all__" if name == "__all__" else name): [str(m) for m in messages]
-            for name, messages in exc.message_dict.items()
-        }
+        fields = {name: [str(m) for m in msgs] for name, msgs in exc.message_dict.items()}
         raise ValidationFailed(fields=fields) from exc
 
 

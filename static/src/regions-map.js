@@ -32,7 +32,7 @@ function start() {
   el.hidden = false;
   document.querySelectorAll("[data-js-only]").forEach((node) => { node.hidden = false; });
 
-  const map = L.map(el, { zoomSnap: 0.5, preferCanvas: true });
+  const map = L.map(el, { zoomSnap: 0.5 });
   map.setView([-2.3, 112.7], 8);
   if (config.tileUrl) {
     L.tileLayer(config.tileUrl, { attribution: config.tileAttribution, maxZoom: 18 }).addTo(map);

@@ -14,8 +14,11 @@ def test_audit_record_keeps_actor_snapshot_and_request_meta(citizen) -> None:
     token = set_request_meta(RequestMeta(request_id="req-1", ip_address="10.1.2.3"))
     try:
         event = services.audit_record(
-            actor=citizen, action="kotacerdas.core.test.done", target=citizen,
-            before={"a": 1}, after={"a": 2},
+            actor=citizen,
+            action="kotacerdas.core.test.done",
+            target=citizen,
+            before={"a": 1},
+            after={"a": 2},
         )
     finally:
         reset_request_meta(token)
@@ -30,9 +33,14 @@ def test_audit_record_keeps_actor_snapshot_and_request_meta(citizen) -> None:
 @pytest.mark.django_db
 def test_audit_event_rolls_back_with_the_change(citizen) -> None:
     before = AuditEvent.objects.count()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        services.audit_record(actor=citizen, action="kotacerdas.core.test.failed")
-        raise RuntimeError("boom")
+
+    def change_that_fails() -> None:
+        with transaction.atomic():
+            services.audit_record(actor=citizen, action="kotacerdas.core.test.failed")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        change_that_fails()
     assert AuditEvent.objects.count() == before
 
 
@@ -43,7 +51,10 @@ def test_audit_trail_is_only_for_administrators(citizen, make_staff) -> None:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     admin.is_verified = lambda: True
-    assert audit_event_list(actor=admin, filters=AuditFilters(action="kotacerdas.core.test")).count() == 1
+    assert (
+        audit_event_list(actor=admin, filters=AuditFilters(action="kotacerdas.core.test")).count()
+        == 1
+    )
     assert audit_event_list(actor=citizen).count() == 0
     officer = make_staff("petugas_opd", agency=None)
     officer.is_verified = lambda: True
@@ -52,7 +63,9 @@ def test_audit_trail_is_only_for_administrators(citizen, make_staff) -> None:
 
 
 @pytest.mark.django_db
-def test_notification_email_is_sent_by_a_task_after_commit(citizen, settings, django_capture_on_commit_callbacks) -> None:
+def test_notification_email_is_sent_by_a_task_after_commit(
+    citizen, settings, django_capture_on_commit_callbacks
+) -> None:
     settings.TASKS = {
         "default": {
             "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
@@ -61,13 +74,18 @@ def test_notification_email_is_sent_by_a_task_after_commit(citizen, settings, dj
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with django_capture_on_commit_callbacks(execute=True):
-        n = services.notification_send(recipient=citizen, kind="test", title="Laporan diterima", body="Isi")
+        n = services.notification_send(
+            recipient=citizen, kind="test", title="Laporan diterima", body="Isi"
+        )
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "Laporan diterima"
     assert mail.outbox[0].to == [citizen.email]
     n.refresh_from_db()
     assert n.emailed_at is not None
-    assert list(notification_list(actor=citizen).values_list("title", flat=True))[0] == "Laporan diterima"
+    assert (
+        notification_list(actor=citizen).values_list("title", flat=True).first()
+        == "Laporan diterima"
+    )
 
 
 @pytest.mark.django_db
@@ -77,7 +95,9 @@ def test_mark_read_touches_only_own_notifications(citizen) -> None:
     other = CitizenFactory()
     mine = services.notification_send(recipient=citizen, kind="t", title="a", email=False)
     theirs = services.notification_send(recipient=other, kind="t", title="b", email=False)
-    assert services.notification_mark_read(actor=citizen, notification_ids=[mine.pk, theirs.pk]) == 1
+    assert (
+        services.notification_mark_read(actor=citizen, notification_ids=[mine.pk, theirs.pk]) == 1
+    )
     assert Notification.objects.get(pk=theirs.pk).read_at is None
 
 
@@ -86,7 +106,11 @@ def test_indicator_keys_are_unique() -> None:
     with pytest.raises(ValueError, match="already registered"):
         indicators.register(
             indicators.Indicator(
-                key=existing.key, dimension="governance", title="x", description="x", unit="x",
+                key=existing.key,
+                dimension="governance",
+                title="x",
+                description="x",
+                unit="x",
                 compute=lambda: indicators.IndicatorResult(rows=[]),
             )
         )

@@ -13,8 +13,18 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import translation
 
-IGNORE = ["node_modules/*", ".venv/*", "var/*", "static/dist/*", "e2e/*", "tests/*", "benchmarks/*",
-          "*/tests/*", "*/migrations/*", ".tools/*"]
+IGNORE = [
+    "node_modules/*",
+    ".venv/*",
+    "var/*",
+    "static/dist/*",
+    "e2e/*",
+    "tests/*",
+    "benchmarks/*",
+    "*/tests/*",
+    "*/migrations/*",
+    ".tools/*",
+]
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +34,9 @@ def fresh_catalogue(tmp_path_factory: pytest.TempPathFactory) -> polib.POFile:
     tmp = tmp_path_factory.mktemp("locale")
     shutil.copytree(Path(settings.BASE_DIR) / "locale", tmp, dirs_exist_ok=True)
     with override_settings(LOCALE_PATHS=[tmp]):
-        call_command("makemessages", locale=["id"], ignore_patterns=IGNORE, no_obsolete=True,
-                     verbosity=0)
+        call_command(
+            "makemessages", locale=["id"], ignore_patterns=IGNORE, no_obsolete=True, verbosity=0
+        )
     return polib.pofile(str(tmp / "id" / "LC_MESSAGES" / "django.po"))
 
 

@@ -55,4 +55,4 @@ def test_working_days_between_is_signed() -> None:
 
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
-        add_working_days(dt.datetime(2026, 11, 19), 1)  # noqa: DTZ001
+        add_working_days(dt.datetime(2026, 11, 19), 1)

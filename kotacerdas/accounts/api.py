@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import is_ratelimited
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import paginate
 from ninja.security import SessionAuth
 
@@ -56,7 +56,7 @@ def _membership_out(m: Membership) -> MembershipOut:
 
 
 @router.post("/signup", response={201: SignupOut, **ERRORS}, auth=None)
-def signup(request: HttpRequest, payload: SignupIn) -> tuple[int, SignupOut]:
+def signup(request: HttpRequest, payload: SignupIn) -> Status:
     """Register a citizen. Rate-limited per IP."""
     if is_ratelimited(
         request,
@@ -80,12 +80,15 @@ def signup(request: HttpRequest, payload: SignupIn) -> tuple[int, SignupOut]:
         language=payload.language,
     )
     p = user.citizen
-    return 201, SignupOut(
-        id=user.pk,
-        full_name=user.full_name,
-        nik_masked=p.nik_masked,
-        desa_code=p.desa_code,
-        dukcapil_status=p.dukcapil_status,
+    return Status(
+        201,
+        SignupOut(
+            id=user.pk,
+            full_name=user.full_name,
+            nik_masked=p.nik_masked,
+            desa_code=p.desa_code,
+            dukcapil_status=p.dukcapil_status,
+        ),
     )
 
 
@@ -133,8 +136,8 @@ def agency_list(request: HttpRequest) -> Any:
 
 
 @router.post("/agencies", response={201: AgencyOut, **ERRORS}, auth=API_AUTH)
-def agency_create(request: HttpRequest, payload: AgencyIn) -> tuple[int, Any]:
-    return 201, services.agency_save(actor=request.user, **payload.dict())
+def agency_create(request: HttpRequest, payload: AgencyIn) -> Status:
+    return Status(201, services.agency_save(actor=request.user, **payload.dict()))
 
 
 @router.put("/agencies/{code}", response={200: AgencyOut, **ERRORS}, auth=API_AUTH)
@@ -158,9 +161,7 @@ def staff_list(request: HttpRequest, q: str = "") -> Any:
 
 
 @router.post("/staff/{user_id}/memberships", response={201: MembershipOut, **ERRORS}, auth=API_AUTH)
-def membership_create(
-    request: HttpRequest, user_id: int, payload: MembershipIn
-) -> tuple[int, MembershipOut]:
+def membership_create(request: HttpRequest, user_id: int, payload: MembershipIn) -> Status:
     m = services.membership_create(
         actor=request.user,
         user_id=user_id,
@@ -168,13 +169,13 @@ def membership_create(
         agency_code=payload.agency,
         region_code=payload.region,
     )
-    return 201, _membership_out(m)
+    return Status(201, _membership_out(m))
 
 
 @router.delete("/memberships/{membership_id}", response={204: None, **ERRORS}, auth=API_AUTH)
-def membership_revoke(request: HttpRequest, membership_id: int) -> tuple[int, None]:
+def membership_revoke(request: HttpRequest, membership_id: int) -> Status:
     services.membership_revoke(actor=request.user, membership_id=membership_id)
-    return 204, None
+    return Status(204, None)
 
 
 # Tokens are managed from a TOTP-verified session only (never with a token).
@@ -184,23 +185,26 @@ def token_list(request: HttpRequest) -> Any:
 
 
 @router.post("/tokens", response={201: TokenCreatedOut, **ERRORS}, auth=SessionAuth())
-def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, TokenCreatedOut]:
+def token_create(request: HttpRequest, payload: TokenIn) -> Status:
     row, token = services.api_token_create(
         actor=request.user, name=payload.name, expires_in_days=payload.expires_in_days
     )
-    return 201, TokenCreatedOut(
-        id=row.pk,
-        name=row.name,
-        prefix=row.prefix,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        last_used_at=None,
-        revoked_at=None,
-        token=token,
+    return Status(
+        201,
+        TokenCreatedOut(
+            id=row.pk,
+            name=row.name,
+            prefix=row.prefix,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            last_used_at=None,
+            revoked_at=None,
+            token=token,
+        ),
     )
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, auth=SessionAuth())
-def token_revoke(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def token_revoke(request: HttpRequest, token_id: int) -> Status:
     services.api_token_revoke(actor=request.user, token_id=token_id)
-    return 204, None
+    return Status(204, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from kotacerdas.accounts.api import router as accounts_router
+from kotacerdas.accounts.api_auth import API_AUTH
 from kotacerdas.core.api import router as core_router
 from kotacerdas.core.api_support import install_error_handlers
 from kotacerdas.council.api import router as council_router
@@ -16,7 +17,7 @@ api = NinjaAPI(
     version="1",
     description=(
         "The API of Kota Cerdas, the Smart City platform of Kabupaten Kotawaringin Timur. "
-        "Errors always look like {\"error\": {\"code\", \"message\", \"fields\"}}. "
+        'Errors always look like {"error": {"code", "message", "fields"}}. '
         "Authenticate with the session cookie (pages) or `Authorization: Bearer <token>` "
         "(personal access tokens from the back office)."
     ),
@@ -28,4 +29,4 @@ api.add_router("/regions", regions_router, tags=["regions"])
 api.add_router("/facilities", facilities_router, tags=["facilities"])
 api.add_router("/accounts", accounts_router, tags=["accounts"])
 api.add_router("/council", council_router, tags=["council"])
-api.add_router("", core_router, tags=["core"])
+api.add_router("", core_router, tags=["core"], auth=API_AUTH)

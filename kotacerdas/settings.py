@@ -24,7 +24,9 @@ DEBUG = env.bool("DEBUG", default=False)
 _secret_file = VAR_DIR / "secret_key"
 SECRET_KEY = env.str(
     "SECRET_KEY",
-    default=_secret_file.read_text().strip() if _secret_file.exists() else "insecure-dev-key-change-me",
+    default=_secret_file.read_text().strip()
+    if _secret_file.exists()
+    else "insecure-dev-key-change-me",
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -175,7 +177,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -194,6 +198,7 @@ OTP_TOTP_TOLERANCE = 1
 RATELIMIT_VIEW = "kotacerdas.core.errors.ratelimited_view"
 RATELIMIT_SIGNUP = env.str("RATELIMIT_SIGNUP", default="10/h")
 RATELIMIT_LOGIN = env.str("RATELIMIT_LOGIN", default="30/m")
+
 
 # --- Personal data: NIK/KK encryption and keyed hash ------------------------------------------
 # FIELD_ENCRYPTION_KEYS: comma-separated Fernet keys, newest first (MultiFernet rotation).
@@ -222,7 +227,7 @@ DUKCAPIL_BACKEND = env.str(
 # --- API --------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200
-API_TOKEN_PREFIX = "kc_"
+API_TOKEN_PREFIX = "kc_"  # noqa: S105 (a public prefix, not a secret)
 
 # --- i18n, time -------------------------------------------------------------------------------
 LANGUAGE_CODE = "id"

@@ -50,7 +50,7 @@ def _membership_out(m: Membership) -> MembershipOut:
     return MembershipOut(
         id=m.pk,
         role=m.role,
-        agency=m.agency.code if m.agency_id else None,
+        agency=m.agency.code if m.agency is not None else None,
         region_code=m.region_code,
     )
 

@@ -20,7 +20,7 @@ def is_verified(user: Any) -> bool:
 class AccountBackend(ModelBackend):
     """Sign-in by username, e-mail or phone; permissions from active memberships."""
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         username: str | None = None,

@@ -61,7 +61,9 @@ class SignupForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["desa"].choices = [("", "—"), *region_choices_for_signup()]
+        desa = self.fields["desa"]
+        assert isinstance(desa, forms.ChoiceField)
+        desa.choices = [("", "—"), *region_choices_for_signup()]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -142,9 +144,13 @@ class MembershipForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, agencies: list[tuple[str, str]] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+    def __init__(
+        self, *args: Any, agencies: list[tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["agency"].choices = [("", "—"), *agencies]
+        agency = self.fields["agency"]
+        assert isinstance(agency, forms.ChoiceField)
+        agency.choices = [("", "—"), *(agencies or [])]
 
 
 class AgencyForm(forms.Form):

@@ -2,8 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from kotacerdas.core.dimensions import Dimension
 from kotacerdas.core.indicators import Indicator, IndicatorResult, IndicatorRow, register
-from kotacerdas.core.models import Dimension
 
 
 def _citizens_per_kecamatan() -> IndicatorResult:

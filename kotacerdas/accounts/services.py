@@ -18,8 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kotacerdas.core.errors import NotFound, PermissionDenied, ValidationFailed
 from kotacerdas.core.services import audit_record, notification_send, snapshot
-from kotacerdas.regions.models import Level
-from kotacerdas.regions.selectors import region_get
+from kotacerdas.regions.selectors import Level, region_get
 
 from . import crypto
 from .dukcapil import get_adapter
@@ -396,7 +395,10 @@ def agency_save(
     if errors:
         raise ValidationFailed(code="accounts.agency.invalid", fields=errors)
     with transaction.atomic():
-        if Agency.objects.filter(code=code).exclude(pk=agency_id).exists():
+        others = Agency.objects.filter(code=code)
+        if agency_id is not None:
+            others = others.exclude(pk=agency_id)
+        if others.exists():
             raise ValidationFailed(
                 code="accounts.agency.duplicate",
                 fields={"code": [_("An agency with this code exists.")]},
@@ -412,9 +414,10 @@ def agency_save(
                 after=snapshot(agency, AGENCY_FIELDS),
             )
             return agency
-        agency = Agency.objects.select_for_update().filter(pk=agency_id).first()
-        if agency is None:
+        existing = Agency.objects.select_for_update().filter(pk=agency_id).first()
+        if existing is None:
             raise NotFound(code="accounts.agency.not_found")
+        agency = existing
         before = snapshot(agency, AGENCY_FIELDS)
         agency.code, agency.name, agency.short_name, agency.is_active = (
             code,

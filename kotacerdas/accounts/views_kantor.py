@@ -3,6 +3,8 @@ personal access tokens."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -22,7 +24,7 @@ from .forms import AgencyForm, MembershipForm, StaffCreateForm, TokenForm
 PAGE_SIZE = 25
 
 
-def _page(request: HttpRequest, qs):  # type: ignore[no-untyped-def]
+def _page(request: HttpRequest, qs: Any) -> Any:
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
@@ -81,9 +83,10 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
             raise
         from .models import User
 
-        staff = User.objects.filter(pk=user_id).first()
-        if staff is None:
+        found = User.objects.filter(pk=user_id).first()
+        if found is None:
             raise
+        staff = found
     can_manage = request.user.has_perm(policy.MANAGE_STAFF)
     agencies = [(a.code, a.short_name) for a in selectors.agency_list()]
     form = MembershipForm(request.POST or None, agencies=agencies)

@@ -101,7 +101,9 @@ class Pagination(LimitOffsetPagination):
         limit: int = settings.NINJA_PAGINATION_PER_PAGE
         offset: int = 0
 
-    def paginate_queryset(self, queryset: Any, pagination: Any, **params: Any) -> Any:
+    def paginate_queryset(  # type: ignore[override]
+        self, queryset: Any, pagination: Any, **params: Any
+    ) -> Any:
         from .errors import ValidationFailed
 
         limit, offset = pagination.limit, pagination.offset

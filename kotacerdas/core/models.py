@@ -4,16 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Dimension(models.TextChoices):
-    """The six dimensions of the national Smart City masterplan."""
-
-    GOVERNANCE = "governance", _("Smart Governance")
-    BRANDING = "branding", _("Smart Branding")
-    ECONOMY = "economy", _("Smart Economy")
-    LIVING = "living", _("Smart Living")
-    SOCIETY = "society", _("Smart Society")
-    ENVIRONMENT = "environment", _("Smart Environment")
+from .dimensions import Dimension  # noqa: F401  (re-exported for existing imports)
 
 
 class AuditEvent(models.Model):

@@ -87,7 +87,7 @@ def notification_send(
     notification = Notification.objects.create(
         recipient=recipient, kind=kind, title=title[:200], body=body, url=url
     )
-    if email and getattr(recipient, "email", ""):
+    if email and bool(getattr(recipient, "email", None)):
         from .tasks import notification_email_send
 
         transaction.on_commit(

@@ -9,14 +9,16 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import metrics, selectors, services
-from .models import Dimension
-from .registry import portal_services
+from .dimensions import Dimension
+from .registry import PortalService, portal_services
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The citizen portal home: the services of the six dimensions."""
-    by_dimension = {value: [] for value, _label in Dimension.choices}
+    by_dimension: dict[str, list[PortalService]] = {
+        value: [] for value, _label in Dimension.choices
+    }
     for service in portal_services():
         by_dimension.setdefault(service.dimension, []).append(service)
     dimensions = [

@@ -12,7 +12,7 @@ from ninja.pagination import paginate
 
 from kotacerdas.accounts.api_auth import API_AUTH
 from kotacerdas.core.api_support import ErrorOut, Pagination
-from kotacerdas.core.models import Dimension
+from kotacerdas.core.dimensions import Dimension
 
 from . import selectors, services
 from .models import Program, ProgramStatus, ProgramTarget

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from kotacerdas.core.models import Dimension
+from kotacerdas.core.dimensions import Dimension
 from kotacerdas.core.registry import (
     BackofficeModule,
     PortalService,

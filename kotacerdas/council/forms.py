@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kotacerdas.accounts import selectors as accounts_selectors
+from kotacerdas.core.dimensions import Dimension
 from kotacerdas.core.errors import ServiceError
-from kotacerdas.core.models import Dimension
 
 from . import selectors
 from .models import ProgramStatus

@@ -6,8 +6,8 @@ from collections import defaultdict
 
 from django.utils.translation import gettext_lazy as _
 
+from kotacerdas.core.dimensions import Dimension
 from kotacerdas.core.indicators import Indicator, IndicatorResult, IndicatorRow, register
-from kotacerdas.core.models import Dimension
 
 
 def program_realisation() -> IndicatorResult:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kotacerdas.core.models import Dimension
+from kotacerdas.core.dimensions import Dimension
 
 
 class ProgramStatus(models.TextChoices):

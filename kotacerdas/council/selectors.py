@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kotacerdas.core import indicators as indicator_registry
+from kotacerdas.core.dimensions import Dimension
 from kotacerdas.core.errors import NotFound, ValidationFailed
-from kotacerdas.core.models import Dimension
 
 from .models import Program, ProgramTarget
 

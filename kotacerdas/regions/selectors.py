@@ -18,7 +18,7 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from .codes import is_region_code
 from .errors import RegionNotFound
-from .models import VILLAGE_LEVELS, Level, Region
+from .models import VILLAGE_LEVELS, Level, Region  # Level: public vocabulary for other apps
 
 LIST_FIELDS = (
     "code",

@@ -36,10 +36,21 @@ def pytest_runtest_teardown(
 
 
 @pytest.fixture(autouse=True)
-def _english(settings: Any) -> Generator[None, None, None]:
-    """Exact assertions are on the English msgids; the Indonesian catalogue comes later."""
+def _english(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Generator[None, None, None]:
+    """Exact assertions are on the English msgids; the Indonesian catalogue comes later.
+
+    Pages pick the language from the language cookie, then the signed-in user's saved language
+    (Indonesian by default), so every test client carries the cookie a person sets with the
+    language switch; code outside a request runs under override("en")."""
     from django.utils import translation
 
+    original_init = Client.__init__
+
+    def english_client(self: Client, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    monkeypatch.setattr(Client, "__init__", english_client)
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield

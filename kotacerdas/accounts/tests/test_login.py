@@ -367,14 +367,27 @@ def test_lockout_cannot_be_dodged_by_typing_the_phone_differently(client: Client
         assert "_auth_user_id" not in client.session
 
 
-def test_lockout_page_is_shown_in_the_users_language(warga: User):
-    client = Client(headers={"accept-language": "en"})
+def test_lockout_page_is_in_the_language_of_the_cookie(warga: User):
+    client = Client()
+    assert client.cookies["django_language"].value == "en"  # as the language switch sets it
     for attempt in range(10):
         sign_in(client, "siti@example.test", f"salah-{attempt}")
     response = sign_in(client, "siti@example.test")
     assert response.status_code == 429
     assert LOCKED in response.content.decode()
     assert response["Content-Language"] == "en"
+
+
+def test_without_a_cookie_a_signed_in_user_gets_their_saved_language(warga: User):
+    warga.language = "en"
+    warga.save()
+    client = Client()
+    del client.cookies["django_language"]
+    client.force_login(warga)
+    assert client.get("/akun/")["Content-Language"] == "en"
+    warga.language = "id"
+    warga.save()
+    assert client.get("/akun/")["Content-Language"] == "id"
 
 
 def test_staff_lockout_applies_before_the_otp_step(client: Client, officer: User):

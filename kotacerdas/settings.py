@@ -58,7 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kotacerdas.core.middleware.WhiteNoiseMiddleware",
     "kotacerdas.core.middleware.RequestIdMiddleware",
     "kotacerdas.core.middleware.ApiErrorShapeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -132,7 +132,7 @@ if env.str("REDIS_URL", default=""):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env.str("REDIS_URL"),
-        }
+        },
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
@@ -142,6 +142,9 @@ else:
             "LOCATION": "kotacerdas_cache",
         }
     }
+
+# Rendered fragments that only change with the code (per process, never shared).
+CACHES["fragments"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments"}
 
 # --- Tasks --------------------------------------------------------------------------------------
 TASKS = {

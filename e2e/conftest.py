@@ -100,7 +100,8 @@ def new_page(browser: Any, live_server: Any, settings: Any) -> Iterator[Callable
             is_mobile=viewport["width"] < 600,
             has_touch=viewport["width"] < 600,
         )
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(30_000)
+        context.set_default_navigation_timeout(30_000)
         # Offline like every test: anything not on the live server is refused.
         context.route(
             re.compile(r"^(?!" + re.escape(live_server.url) + r"/).*"),
@@ -129,3 +130,9 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
         return path
 
     return take
+
+
+# The suite runs beside other tests on 2 cores: give assertions room under load.
+from playwright.sync_api import expect as _expect  # noqa: E402
+
+_expect.set_options(timeout=15_000)

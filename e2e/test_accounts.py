@@ -22,7 +22,7 @@ PASSWORD = "Kebun-Sawit-Sampit-2024"
 def test_citizen_signs_up_on_a_phone(new_page: Any, screenshot: Any, live_server: Any) -> None:
     nik = make_nik(desa_code="62.02.06.1001", birth_date=dt.date(1990, 1, 1), sex="P", serial=1)
     assert nik.startswith("620206410190")  # kecamatan 62.02.06, day 1 + 40 (a woman), 01, 90
-    masked = nik[:6] + "*" * 8 + nik[-4:]  # e.g. 620206********0001
+    masked = nik[:4] + "*" * 8 + nik[-4:]  # e.g. 6202********0001
     page = new_page(PHONE)
     page.goto("/akun/daftar/")
     expect(page.locator("input[name=birth_date]")).to_have_attribute("type", "date")

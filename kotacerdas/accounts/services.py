@@ -63,6 +63,13 @@ def _kecamatan_exists(code: str) -> bool:
         return False
 
 
+def nik_parse_for_signup(nik: str) -> Any:
+    """The structural NIK checks (format, region, date) against this platform's region tree."""
+    return parse_nik(
+        nik, kecamatan_exists=_kecamatan_exists, region_root=settings.KOTACERDAS_REGION_ROOT
+    )
+
+
 # --- Citizens -----------------------------------------------------------------------------------
 def citizen_profile_attach(
     *, user: User, nik: str, kk: str = "", birth_date: dt.date, sex: str, desa: Any

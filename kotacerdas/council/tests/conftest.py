@@ -23,11 +23,20 @@ ALLOWED_CHANGE = {"admin"}
 
 
 @pytest.fixture(autouse=True)
-def _english(settings: Any) -> Any:
-    """Exact assertions are on the English msgids: pages and services speak English here
-    (the Indonesian catalogue is produced separately)."""
+def _english(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Exact assertions are on the English msgids: every test client carries the language
+    cookie the switcher sets (it outranks a user's saved language), and code outside requests
+    runs under translation.override."""
+    from django.test import Client
     from django.utils import translation
 
+    original_init = Client.__init__
+
+    def init(self: Client, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    monkeypatch.setattr(Client, "__init__", init)
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield

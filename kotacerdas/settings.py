@@ -144,7 +144,10 @@ else:
     }
 
 # Rendered fragments that only change with the code (per process, never shared).
-CACHES["fragments"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments"}
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+}
 
 # --- Tasks --------------------------------------------------------------------------------------
 TASKS = {

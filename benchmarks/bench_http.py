@@ -8,8 +8,9 @@ scripts/ensure-postgres.sh, then migrated and loaded with Kotim's reference data
 (Debian: apt-get install wrk). Prints one JSON result per line (benchmarks/README.md);
 progress goes to stderr.
 
-Environment: BENCH_DURATION (s, default 20), BENCH_CONNECTIONS (16), BENCH_CONFIGS
-("workers:pool" items, default "2:pool,2:nopool,1:pool" — every config is measured and
+Environment: BENCH_DURATION (s, default 20), BENCH_CONNECTIONS (8), BENCH_CONFIGS
+("server:workers:pool" items, server granian-wsgi | granian-asgi | uvicorn; default
+"granian-wsgi:2:pool,uvicorn:2:pool" — the first is what `make run` serves; every config is measured and
 reported; the targets are judged on each), BENCH_PORT (a free one).
 """
 
@@ -33,8 +34,8 @@ REPO = Path(__file__).resolve().parent.parent
 PY = str(REPO / ".venv" / "bin" / "python")
 DEFAULT_DB = "kotacerdas_bench"
 DURATION = int(os.environ.get("BENCH_DURATION", "20"))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-CONFIGS = os.environ.get("BENCH_CONFIGS", "2:pool,2:nopool,1:pool")
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+CONFIGS = os.environ.get("BENCH_CONFIGS", "granian-wsgi:2:pool,uvicorn:2:pool")
 
 # name, path (or Lua-generated), target rps, target p95 ms
 ENDPOINTS = [
@@ -144,22 +145,30 @@ def lookup_lua(points: list[tuple[float, float]]) -> str:
     )
 
 
+def server_command(server: str, workers: int, port: int) -> list[str]:
+    if server == "uvicorn":
+        return [
+            str(REPO / ".venv/bin/uvicorn"), "kotacerdas.asgi:application",
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+            "--log-level", "warning", "--workers", str(workers),
+        ]  # fmt: skip
+    interface, app = (
+        ("wsgi", "kotacerdas.wsgi:application")
+        if server == "granian-wsgi"
+        else ("asgi", "kotacerdas.asgi:application")
+    )
+    return [
+        str(REPO / ".venv/bin/granian"), "--interface", interface, app,
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning", "--no-ws",
+        *(["--blocking-threads", "2"] if interface == "wsgi" else []),
+    ]  # fmt: skip
+
+
 def start_server(
-    env: dict[str, str], workers: int, port: int, logfile: Path
+    env: dict[str, str], server: str, workers: int, port: int, logfile: Path
 ) -> subprocess.Popen[bytes]:
-    cmd = [
-        str(REPO / ".venv/bin/uvicorn"),
-        "kotacerdas.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--workers",
-        str(workers),
-    ]
+    cmd = server_command(server, workers, port)
     proc = subprocess.Popen(
         cmd,
         cwd=REPO,
@@ -172,14 +181,14 @@ def start_server(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"bench_http: uvicorn exited: {logfile.read_text()[-3000:]}")
+            raise SystemExit(f"bench_http: the server exited: {logfile.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
                 return proc
         except OSError:
             time.sleep(0.2)
     stop_server(proc)
-    raise SystemExit("bench_http: uvicorn did not answer /healthz within 60 s")
+    raise SystemExit("bench_http: the server did not answer /healthz within 60 s")
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
@@ -249,14 +258,17 @@ def main() -> None:
         scripts[name] = f
 
     for config in [c.strip() for c in CONFIGS.split(",") if c.strip()]:
-        workers_s, _, pool = config.partition(":")
+        parts = config.split(":")
+        if parts[0].isdigit():  # the older "workers:pool" form means uvicorn
+            parts = ["uvicorn", *parts]
+        server, workers_s, pool = (parts + ["pool"])[:3]
         workers = int(workers_s)
         cfg_env = {**env, "DATABASE_POOL": "1" if pool == "pool" else "0"}
-        label = f"uvicorn --workers {workers}, {'psycopg pool' if pool == 'pool' else 'no pool (CONN_MAX_AGE=0)'}"
+        label = f"{server} --workers {workers}, {'psycopg pool' if pool == 'pool' else 'no pool (CONN_MAX_AGE=0)'}"
         port = int(os.environ.get("BENCH_PORT", "0")) or free_port()
         log("starting", label, "on port", port)
         proc = start_server(
-            cfg_env, workers, port, var_dir / f"uvicorn-{config.replace(':', '-')}.log"
+            cfg_env, server, workers, port, var_dir / f"server-{config.replace(':', '-')}.log"
         )
         try:
             base = f"http://127.0.0.1:{port}"

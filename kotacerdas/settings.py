@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "kotacerdas.core.middleware.MetricsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last (innermost): keeps the chain in sync mode under ASGI; see kotacerdas.core.middleware.
+    "kotacerdas.core.middleware.SyncBoundaryMiddleware",
 ]
 
 ROOT_URLCONF = "kotacerdas.urls"

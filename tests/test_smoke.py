@@ -1,5 +1,5 @@
 """The embedded path `make run` takes, end to end: a fresh var dir, SQLite, the set-up commands,
-then uvicorn serving the portal."""
+then the Procfile's web server (granian, WSGI) serving the portal."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import re
 import secrets
 import signal
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from email.message import Message
@@ -54,21 +53,16 @@ def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert (var_dir / "kotacerdas.sqlite3").exists()
 
     port = free_port()
-    log = (var_dir / "uvicorn.log").open("w")
-    proc = subprocess.Popen(  # the Procfile's web line
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "kotacerdas.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
+    log = (var_dir / "server.log").open("w")
+    web = next(
+        line.split(":", 1)[1].strip()
+        for line in (REPO / "Procfile").read_text().splitlines()
+        if line.startswith("web:")
+    )
+    proc = subprocess.Popen(  # exactly the Procfile's web line, as `make run` starts it
+        ["bash", "-c", f"exec {web}"],
         cwd=REPO,
-        env=env,
+        env={**env, "PORT": str(port), "WEB_WORKERS": "1"},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -78,7 +72,7 @@ def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             wait_for_http(f"{base}/healthz", proc=proc, timeout=60)
         except AssertionError:
             log.flush()
-            raise AssertionError((var_dir / "uvicorn.log").read_text()[-5000:]) from None
+            raise AssertionError((var_dir / "server.log").read_text()[-5000:]) from None
         yield base
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -1,5 +1,6 @@
-"""HTTP throughput and latency of the portal and the regions API, served the production way:
-uvicorn (ASGI), DEBUG off, hashed static files, PostgreSQL. Loopback only, bounded time.
+"""HTTP throughput and latency of the portal and the regions API, served as `make run` and
+production serve them (granian, WSGI; uvicorn/ASGI alongside for comparison), with DEBUG off,
+hashed static files and PostgreSQL. Loopback only, bounded time.
 
     .venv/bin/python benchmarks/bench_http.py
 
@@ -261,7 +262,7 @@ def main() -> None:
         parts = config.split(":")
         if parts[0].isdigit():  # the older "workers:pool" form means uvicorn
             parts = ["uvicorn", *parts]
-        server, workers_s, pool = (parts + ["pool"])[:3]
+        server, workers_s, pool = [*parts, "pool"][:3]
         workers = int(workers_s)
         cfg_env = {**env, "DATABASE_POOL": "1" if pool == "pool" else "0"}
         label = f"{server} --workers {workers}, {'psycopg pool' if pool == 'pool' else 'no pool (CONN_MAX_AGE=0)'}"

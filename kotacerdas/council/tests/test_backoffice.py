@@ -151,7 +151,7 @@ def test_create_program_shows_field_errors(admin_client, make_program):
     assert response.status_code == 422
     html = response.content.decode()
     assertInHTML(
-        '<div class="field-errors" role="alert"><ul class="errorlist" id="id_name_error"><li>This field is required.</li></ul></div>',
+        '<ul class="errorlist" id="id_name_error"><li>This field is required.</li></ul>',
         html,
     )
     assertContains(

@@ -6,7 +6,7 @@ through the project's own import commands); each test runs in a transaction that
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pytest
@@ -27,6 +27,17 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
         call_command("import_regions", "data/regions", verbosity=0)
         call_command("import_facilities", "data/facilities", verbosity=0)
         call_command("createcachetable", verbosity=0)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, Any, None]:
+    """A transactional test (transactional_db, live_server) ends with a flush that empties every
+    table: put Kotim's reference data back for the tests after it, on any xdist worker."""
+    from tests.reference_data import restore_after_flush
+
+    return (yield from restore_after_flush(item, nextitem))
 
 
 @pytest.fixture(autouse=True)

@@ -11,13 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.reference_data import restore_after_flush
 
 CHROMIUM = os.environ.get("KOTACERDAS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,14 +31,6 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 PHONE = {"width": 360, "height": 800}
 DESKTOP = {"width": 1280, "height": 900}
 BROWSER = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(
-    item: pytest.Item, nextitem: pytest.Item | None
-) -> Generator[None, Any, None]:
-    # live_server tests end with a flush: put Kotim's regions back for the tests after them.
-    yield from restore_after_flush(item, nextitem)
 
 
 @pytest.fixture(scope="session")

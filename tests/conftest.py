@@ -7,23 +7,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
-from tests.reference_data import restore_after_flush
-
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(
-    item: pytest.Item, nextitem: pytest.Item | None
-) -> Generator[None, Any, None]:
-    yield from restore_after_flush(item, nextitem)
 
 
 def database_url(settings_dict: dict[str, Any]) -> str:

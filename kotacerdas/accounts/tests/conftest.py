@@ -13,7 +13,6 @@ from django.test import Client
 from kotacerdas.accounts.models import Agency, ApiToken, CitizenProfile, Membership, User
 from kotacerdas.accounts.tests.factories import ALL_ROLES, CitizenFactory, make_nik
 from kotacerdas.core.models import AuditEvent, Notification
-from tests.reference_data import restore_after_flush
 
 BAPEANG = "62.02.06.2006"  # desa in Mentawa Baru Ketapang
 MBH = "62.02.06.1001"  # kelurahan Mentawa Baru Hulu, same kecamatan
@@ -25,14 +24,6 @@ PASSWORD = "Kebun-Sawit-Sampit-2024"
 # Every principal of the role matrices: the roles, nobody, and an administrator who has not
 # passed TOTP (who must hold nothing).
 PRINCIPALS = [*ALL_ROLES, "anonymous", "unverified"]
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(
-    item: pytest.Item, nextitem: pytest.Item | None
-) -> Generator[None, Any, None]:
-    # The race test runs in transactional_db, whose flush empties the region tree.
-    yield from restore_after_flush(item, nextitem)
 
 
 @pytest.fixture(autouse=True)

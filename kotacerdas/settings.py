@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kotacerdas.facilities",
     "kotacerdas.accounts",
     "kotacerdas.council",
+    "kotacerdas.reports",
 ]
 
 MIDDLEWARE = [
@@ -264,6 +265,16 @@ STORAGES = {
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "/media/"
 WHITENOISE_MAX_AGE = 3600
+
+# Citizen reports: photo limits, rate limits (per account and per IP) and the agency that
+# overdue reports escalate to after their agency head. Business policy (SLA days, the
+# aspiration threshold, escalation delays) lives in the database (back office).
+REPORTS_PHOTO_MAX_BYTES = env.int("REPORTS_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+REPORTS_PHOTO_MAX_COUNT = 3
+REPORTS_RATE_USER = env.str("REPORTS_RATE_USER", default="10/h")
+REPORTS_RATE_IP = env.str("REPORTS_RATE_IP", default="30/h")
+REPORTS_ESCALATION_AGENCY = env.str("REPORTS_ESCALATION_AGENCY", default="diskominfo")
+REPORTS_INDICATOR_CACHE_SECONDS = env.int("REPORTS_INDICATOR_CACHE_SECONDS", default=60)
 
 # Base map tiles. Empty by default: the maps draw Kotim's own boundaries and need no network.
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="")

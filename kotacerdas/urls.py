@@ -9,7 +9,10 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("akun/", include("kotacerdas.accounts.urls")),
     path("kantor/", include("kotacerdas.accounts.urls_kantor")),
+    path("kantor/", include("kotacerdas.reports.urls_kantor")),
+    path("open311/v2/", include("kotacerdas.reports.urls_open311")),
     path("", include("kotacerdas.council.urls")),
+    path("", include("kotacerdas.reports.urls")),
     path("", include("kotacerdas.regions.urls")),
     path("", include("kotacerdas.core.urls")),
 ]

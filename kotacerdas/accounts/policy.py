@@ -21,18 +21,33 @@ VIEW_CITIZEN_IDENTITY = "accounts.view_citizen_identity"
 MANAGE_OWN_TOKENS = "accounts.manage_own_tokens"
 VIEW_COUNCIL_DASHBOARD = "council.view_dashboard"
 CHANGE_PROGRAM = "council.change_program"
+REPORTS_VIEW = "reports.view_report"
+REPORTS_HANDLE = "reports.handle_report"
+REPORTS_VIEW_PERFORMANCE = "reports.view_performance"
+REPORTS_MANAGE_CATALOGUE = "reports.manage_catalogue"
+REPORTS_MANAGE_OPEN311 = "reports.manage_open311"
+REPORTS_RESPOND_ASPIRATION = "reports.respond_aspiration"
 
 _STAFF_BASE = {BACKOFFICE, MANAGE_OWN_TOKENS}
+_REPORT_HANDLER = {REPORTS_VIEW, REPORTS_HANDLE}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.WARGA: frozenset(),
-    Role.OPERATOR_DESA: frozenset(_STAFF_BASE | {VIEW_CITIZENS, VIEW_CITIZEN_IDENTITY}),
-    Role.KEPALA_DESA: frozenset(_STAFF_BASE | {VIEW_CITIZENS}),
-    Role.OPERATOR_KECAMATAN: frozenset(_STAFF_BASE | {VIEW_CITIZENS, VIEW_CITIZEN_IDENTITY}),
-    Role.PETUGAS_OPD: frozenset(_STAFF_BASE),
-    Role.KEPALA_OPD: frozenset(_STAFF_BASE | {VIEW_STAFF, VIEW_COUNCIL_DASHBOARD}),
+    Role.OPERATOR_DESA: frozenset(
+        _STAFF_BASE | _REPORT_HANDLER | {VIEW_CITIZENS, VIEW_CITIZEN_IDENTITY}
+    ),
+    Role.KEPALA_DESA: frozenset(_STAFF_BASE | _REPORT_HANDLER | {VIEW_CITIZENS}),
+    Role.OPERATOR_KECAMATAN: frozenset(
+        _STAFF_BASE | _REPORT_HANDLER | {VIEW_CITIZENS, VIEW_CITIZEN_IDENTITY}
+    ),
+    Role.PETUGAS_OPD: frozenset(_STAFF_BASE | _REPORT_HANDLER),
+    Role.KEPALA_OPD: frozenset(
+        _STAFF_BASE
+        | _REPORT_HANDLER
+        | {VIEW_STAFF, VIEW_COUNCIL_DASHBOARD, REPORTS_VIEW_PERFORMANCE}
+    ),
     Role.DISPATCHER: frozenset(_STAFF_BASE),
-    Role.DEWAN: frozenset(_STAFF_BASE | {VIEW_COUNCIL_DASHBOARD}),
+    Role.DEWAN: frozenset(_STAFF_BASE | {VIEW_COUNCIL_DASHBOARD, REPORTS_RESPOND_ASPIRATION}),
     Role.ADMIN: frozenset(
         _STAFF_BASE
         | {
@@ -45,6 +60,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_CITIZEN_IDENTITY,
             VIEW_COUNCIL_DASHBOARD,
             CHANGE_PROGRAM,
+            REPORTS_VIEW,
+            REPORTS_HANDLE,
+            REPORTS_VIEW_PERFORMANCE,
+            REPORTS_MANAGE_CATALOGUE,
+            REPORTS_MANAGE_OPEN311,
+            REPORTS_RESPOND_ASPIRATION,
         }
     ),
 }

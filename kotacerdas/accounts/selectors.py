@@ -229,3 +229,18 @@ def active_staff_per_agency() -> list[dict[str, Any]]:
         .annotate(n=Count("user_id", distinct=True))
         .order_by("agency__short_name")
     )
+
+
+def staff_holding(
+    *, roles: list[str], agency_id: int | None = None, region_code: str | None = None
+) -> QuerySet[User]:
+    """Active users holding one of `roles` (optionally in an agency, or over a region: their
+    membership's region contains `region_code`). For routing alerts, not for listing."""
+    memberships = Membership.objects.filter(is_active=True, role__in=roles)
+    if agency_id is not None:
+        memberships = memberships.filter(agency_id=agency_id)
+    if region_code is not None:
+        parts = region_code.split(".")
+        ancestors = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+        memberships = memberships.filter(region_code__in=ancestors)
+    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("pk")

@@ -275,6 +275,8 @@ REPORTS_RATE_USER = env.str("REPORTS_RATE_USER", default="10/h")
 REPORTS_RATE_IP = env.str("REPORTS_RATE_IP", default="30/h")
 REPORTS_ESCALATION_AGENCY = env.str("REPORTS_ESCALATION_AGENCY", default="diskominfo")
 REPORTS_INDICATOR_CACHE_SECONDS = env.int("REPORTS_INDICATOR_CACHE_SECONDS", default=60)
+# Open311 GeoReport v2 (/open311/v2/): the jurisdiction_id this endpoint answers for.
+OPEN311_JURISDICTION_ID = env.str("OPEN311_JURISDICTION_ID", default="kotimkab.go.id")
 
 # Base map tiles. Empty by default: the maps draw Kotim's own boundaries and need no network.
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="")

@@ -8,6 +8,7 @@ const entryPoints = [
   { in: "static/src/app.css", out: "app" },
   { in: "static/src/map.js", out: "map" },
   { in: "static/src/regions-map.js", out: "regions-map" },
+  { in: "static/src/reports-map.js", out: "reports-map" },
   { in: "static/src/charts.js", out: "charts" },
 ];
 

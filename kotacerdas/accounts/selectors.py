@@ -244,3 +244,8 @@ def staff_holding(
         ancestors = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
         memberships = memberships.filter(region_code__in=ancestors)
     return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("pk")
+
+
+def demo_citizens() -> QuerySet[User]:
+    """The generated demo citizens (for other apps' demo data)."""
+    return User.objects.filter(is_demo=True, citizen__isnull=False).order_by("pk")

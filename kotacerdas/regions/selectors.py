@@ -207,3 +207,14 @@ def region_geojson(*, level: str, parent_code: str | None = None, etag: str) -> 
         while len(_geojson_cache) > _GEOJSON_CACHE_SIZE:
             _geojson_cache.popitem(last=False)
     return doc
+
+
+def village_extents() -> list[dict[str, Any]]:
+    """Every desa/kelurahan with its centroid and bounding box (for sampling demo points)."""
+    return list(
+        Region.objects.filter(level__in=VILLAGE_LEVELS)
+        .order_by("code")
+        .values(
+            "code", "name", "parent_code", "lat", "lng", "min_lat", "min_lng", "max_lat", "max_lng"
+        )
+    )

@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from kotacerdas.core.dimensions import Dimension
@@ -283,9 +284,13 @@ class Report(models.Model):
         verbose_name_plural = _("reports")
         ordering = ["-created_at", "-pk"]
         indexes = [
-            # The public list and Open311: newest first among what may be shown.
+            # The public list and Open311: newest first among what may be shown (a partial
+            # index: the ordered scan stops after one page, whatever the table's size).
             models.Index(
-                fields=["is_confidential", "status", "-created_at"], name="report_public_idx"
+                F("created_at").desc(),
+                F("id").desc(),
+                name="report_public_recent_idx",
+                condition=Q(is_confidential=False) & ~Q(status="ditolak"),
             ),
             # The nearby-duplicate check: same category, a latitude band.
             models.Index(fields=["category", "lat"], name="report_category_lat_idx"),

@@ -480,7 +480,9 @@ def _officer_move(
 ) -> Report:
     before = snapshot(report, REPORT_AUDIT_FIELDS)
     current = report.status
-    if target is not None and target != current:
+    if target is not None:
+        # Also when target == current: a self-move is allowed only where TRANSITIONS says so
+        # (forwarded → forwarded), never a second verify, reject or complete.
         _check_transition(report, target)
         report.status = target
     if extra is not None:

@@ -36,5 +36,7 @@ class Command(BaseCommand):
                 self.style.SUCCESS(f"Demo accounts (shown once; also in {accounts_file}):")
             )
             self.stdout.write(accounts_file.read_text())
-        if "seed_programs" in get_commands():
-            call_command("seed_programs", verbosity=options["verbosity"])
+        # Other apps' demo data, when those apps are installed (accounts does not import them).
+        for command in ("seed_programs", "seed_reports"):
+            if command in get_commands():
+                call_command(command, verbosity=options["verbosity"])

@@ -1010,6 +1010,8 @@ def reports_autoclose(*, now: dt.datetime | None = None) -> int:
 
 
 # --- Catalogue administration -------------------------------------------------------------------
+# Path segments of the back office beside /kantor/laporan/katalog/<code>/.
+RESERVED_CATEGORY_CODES = frozenset({"baru", "kebijakan", "template"})
 CATEGORY_FIELDS = [
     "name",
     "name_en",
@@ -1089,6 +1091,13 @@ def category_save(
         values["agency"] = found
     with transaction.atomic():
         if create:
+            if not re.fullmatch(r"[a-z0-9-]{2,60}", code) or code in RESERVED_CATEGORY_CODES:
+                message = _("Use 2 to 60 lowercase letters, digits or '-' (not %(reserved)s).") % {
+                    "reserved": ", ".join(sorted(RESERVED_CATEGORY_CODES))
+                }
+                raise ValidationFailed(
+                    message, code="reports.category.invalid", fields={"code": [message]}
+                )
             if Category.objects.filter(code=code).exists():
                 message = _("This code is already used.")
                 raise ValidationFailed(

@@ -331,7 +331,6 @@ def report_create(request: HttpRequest) -> HttpResponse:
             "lookupFailed": _("We could not look up this place. You can still send the report."),
             "tapMap": _("Tap the map where the problem is."),
         },
-        "max_photos": 3,
     }
     return render(request, "reports/portal/create.html", context, status=status)
 

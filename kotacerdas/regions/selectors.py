@@ -211,10 +211,11 @@ def region_geojson(*, level: str, parent_code: str | None = None, etag: str) -> 
 
 def village_extents() -> list[dict[str, Any]]:
     """Every desa/kelurahan with its centroid and bounding box (for sampling demo points)."""
-    return list(
+    rows = (
         Region.objects.filter(level__in=VILLAGE_LEVELS)
         .order_by("code")
         .values(
             "code", "name", "parent_code", "lat", "lng", "min_lat", "min_lng", "max_lat", "max_lng"
         )
     )
+    return [dict(r) for r in rows]

@@ -3,6 +3,7 @@ category, the place, the photos) live in services and come back as ServiceError 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -184,7 +185,21 @@ class ReportForm(forms.Form):
             address=d["address"],
             is_anonymous=d["is_anonymous"],
             is_confidential=d["is_confidential"],
+            attributes=self.attribute_answers(),
         )
+
+    def attribute_answers(self) -> dict[str, Any]:
+        """The answers to the chosen category's extra questions, posted as attribute[code]
+        (attribute[code][] for several values; the services check them by datatype)."""
+        out: dict[str, Any] = {}
+        for key in self.data:
+            found = re.fullmatch(r"attribute\[([a-z0-9_]{1,40})\](\[\])?", key)
+            if found is None:
+                continue
+            values = [v for v in self.data.getlist(key) if v != ""]
+            if values:
+                out[found.group(1)] = values if found.group(2) else values[0]
+        return out
 
     def apply_error(self, exc: ServiceError) -> None:
         """A service refusal on the field it is about (a point outside Kotim: the location)."""

@@ -319,6 +319,7 @@ def report_create(request: HttpRequest) -> HttpResponse:
         "form": form,
         "category_groups": _category_groups(categories, _language()),
         "selected_category": str(form["category"].value() or ""),
+        "attribute_sets": _attribute_sets(categories, form),
         "boundaries_url": _boundaries_url(),
         "lookup_url": reverse("api-v1:region_lookup"),
         "nearby_url": reverse("reports:nearby"),
@@ -333,6 +334,29 @@ def report_create(request: HttpRequest) -> HttpResponse:
         },
     }
     return render(request, "reports/portal/create.html", context, status=status)
+
+
+def _attribute_sets(categories: list[Any], form: ReportForm) -> list[dict[str, Any]]:
+    """The extra questions of each category that has some, with what was posted."""
+    posted = form.attribute_answers() if form.is_bound else {}
+    sets = []
+    for category in categories:
+        questions = []
+        for spec in sorted(category.attributes or [], key=lambda a: a.get("order", 0)):
+            value = posted.get(spec["code"]) if form.is_bound else None
+            chosen = value if isinstance(value, list) else [value] if value else []
+            questions.append(
+                {
+                    **spec,
+                    "name": f"attribute[{spec['code']}]",
+                    "input_id": f"attr-{category.code}-{spec['code']}",
+                    "value": value if isinstance(value, str) else "",
+                    "chosen": [str(v) for v in chosen],
+                }
+            )
+        if questions:
+            sets.append({"code": category.code, "questions": questions})
+    return sets
 
 
 # --- the citizen's own reports ------------------------------------------------------------------

@@ -347,8 +347,24 @@ function counter(out) {
   update();
 }
 
+// The chosen category's extra questions only (without JS every set shows; the server reads
+// the chosen category's answers only).
+function attributeSets(select) {
+  const sets = Array.from(document.querySelectorAll("[data-attributes-for]"));
+  if (!sets.length) return;
+  const update = () => sets.forEach((set) => {
+    const on = set.dataset.attributesFor === select.value;
+    set.hidden = !on;
+    set.querySelectorAll("input, select, textarea").forEach((el) => { el.disabled = !on; });
+  });
+  select.addEventListener("change", update);
+  update();
+}
+
 function start() {
   document.querySelectorAll("[data-category-filter]").forEach(categoryFilter);
+  const category = document.getElementById("id_category");
+  if (category) attributeSets(category);
   document.querySelectorAll("[data-counter-for]").forEach(counter);
   document.querySelectorAll("[data-reports-map]").forEach(reportsMap);
   document.querySelectorAll("[data-report-pin]").forEach(pinPicker);

@@ -840,3 +840,31 @@ def test_council_response_on_the_detail(file_report, make_staff):
     html = english(Client()).get(f"/laporan/{report.ref}/").content.decode()
     assert "The Council's response" in html
     assert "Akan dibahas pada rapat komisi bulan depan." in html
+
+
+def test_create_asks_the_categorys_extra_questions(catalogue, citizen_client):
+    page = citizen_client.get("/laporan/baru/").content.decode()
+    # jalan-rusak asks how large the damage is; lampu-jalan for the pole number.
+    assert 'data-attributes-for="jalan-rusak"' in page
+    assert 'name="attribute[road_size]"' in page
+    assert 'name="attribute[pole_number]"' in page
+
+    response = citizen_client.post(
+        "/laporan/baru/",
+        filing(**{"attribute[road_size]": "besar", "attribute[pole_number]": "PJU-12"}),
+    )
+    report = Report.objects.get()
+    assert response.status_code == 302
+    # Only the chosen category's answers are kept.
+    assert report.attributes == {"road_size": "besar"}
+
+
+def test_create_refuses_an_answer_outside_the_list(catalogue, citizen_client):
+    response = english(citizen_client).post(
+        "/laporan/baru/", filing(**{"attribute[road_size]": "raksasa"})
+    )
+    assert response.status_code == 422
+    assert "Choose one of the allowed values." in response.content.decode()
+    assert Report.objects.count() == 0
+    # What was posted is shown again.
+    assert 'value="besar"' in response.content.decode()

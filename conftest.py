@@ -48,9 +48,10 @@ def _fast_hashers(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _clear_cache(db: None) -> None:
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "aggregates"):
+        caches[alias].clear()
 
 
 @pytest.fixture

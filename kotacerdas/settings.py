@@ -151,6 +151,12 @@ CACHES["fragments"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "fragments",
 }
+# Public aggregates that may be a minute old (map cells, list counts): per process, no query.
+CACHES["aggregates"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "aggregates",
+    "TIMEOUT": 60,
+}
 
 # --- Tasks --------------------------------------------------------------------------------------
 TASKS = {

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import Floor
 from django.utils import timezone
@@ -270,6 +270,22 @@ def public_reports(*, filters: ReportFilters | None = None) -> QuerySet[Report]:
     return qs
 
 
+def _aggregate_key(name: str, filters: ReportFilters | None) -> str:
+    return f"reports:{name}:" + hashlib.sha256(repr(filters).encode()).hexdigest()[:32]
+
+
+def public_report_count(*, filters: ReportFilters | None = None) -> int:
+    """How many public reports match: for the list's pages. Counting a hundred thousand rows
+    takes tens of milliseconds, so the figure is kept a minute per process (a page count that is
+    a minute old is harmless)."""
+    key = _aggregate_key("count", filters)
+    count = caches["aggregates"].get(key)
+    if count is None:
+        count = public_reports(filters=filters).order_by().count()
+        caches["aggregates"].set(key, count, 60)
+    return int(count)
+
+
 def public_report_get(*, ref: str) -> Report:
     report = public_reports().filter(ref=ref).first()
     if report is None:
@@ -455,11 +471,11 @@ def public_map_cells(
     of reports; cached for a minute, it is public), on a grid of `cell_deg` degrees (0.02 is
     about 2.2 km) inside a bounding box when zoomed in."""
     if bbox is None:
-        key = "reports:map:" + hashlib.sha256(repr(filters).encode()).hexdigest()[:32]
-        cached = cache.get(key)
+        key = _aggregate_key("map", filters)
+        cached = caches["aggregates"].get(key)
         if cached is None:
             cached = _map_groups(public_reports(filters=filters).order_by(), ("desa_code",))
-            cache.set(key, cached, 60)
+            caches["aggregates"].set(key, cached, 60)
         return list(cached)
     south, west, north, east = bbox
     qs = public_reports(filters=filters).order_by()

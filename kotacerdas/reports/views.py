@@ -19,6 +19,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -158,7 +159,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
     filters = form.filters()
     reports = selectors.public_reports(filters=filters).prefetch_related(_before_photos())
-    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = PublicPaginator(reports, PAGE_SIZE, filters=filters).get_page(request.GET.get("page"))
     query = _filter_query(filters)
     context = {
         "form": form,
@@ -168,6 +169,25 @@ def report_list(request: HttpRequest) -> HttpResponse:
         "map_strings": _map_strings(),
     }
     return render(request, "reports/portal/list.html", context)
+
+
+class PublicPaginator(Paginator):
+    """Pages of the public list, counted through selectors.public_report_count (kept a minute)
+    instead of a COUNT over every public report on each request."""
+
+    def __init__(self, object_list: Any, per_page: int, *, filters: Any) -> None:
+        super().__init__(object_list, per_page)
+        self._filters = filters
+
+    @cached_property
+    def count(self) -> int:
+        return selectors.public_report_count(filters=self._filters)
+
+    def page(self, number: Any) -> Any:
+        # A full page even while the kept count is behind (Paginator would cut at the count).
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
 
 
 def _parse_bbox(raw: str) -> tuple[float, float, float, float] | None:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_http as http  # noqa: E402 (the server/wrk helpers)
+import bench_http as http
 
 REPO = http.REPO
 DEFAULT_DB = "kotacerdas_bench_reports"

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kotacerdas.core.errors import ServiceError, ValidationFailed
 from kotacerdas.core.forms import apply_service_error
@@ -38,7 +39,7 @@ def status_filter_choices() -> list[tuple[str, Any]]:
     public = [(s.value, s.label) for s in Status if s not in selectors.PUBLIC_HIDDEN_STATUSES]
     return [
         ("", _("Any status")),
-        ("open", _("Open")),
+        ("open", pgettext_lazy("reports", "Open")),
         ("closed", _("Closed or completed")),
         *public,
     ]
@@ -196,7 +197,9 @@ class ReportForm(forms.Form):
             found = re.fullmatch(r"attribute\[([a-z0-9_]{1,40})\](\[\])?", key)
             if found is None:
                 continue
-            values = [v for v in self.data.getlist(key) if v != ""]
+            getlist = getattr(self.data, "getlist", None)
+            raw = getlist(key) if getlist is not None else [self.data[key]]
+            values = [v for v in raw if v != ""]
             if values:
                 out[found.group(1)] = values if found.group(2) else values[0]
         return out

@@ -292,6 +292,25 @@ class Report(models.Model):
                 name="report_public_recent_idx",
                 condition=Q(is_confidential=False) & ~Q(status="ditolak"),
             ),
+            # The same, filtered by category, kecamatan or kind (the public filters).
+            models.Index(
+                F("category"),
+                F("created_at").desc(),
+                name="report_public_category_idx",
+                condition=Q(is_confidential=False) & ~Q(status="ditolak"),
+            ),
+            models.Index(
+                F("kecamatan_code"),
+                F("created_at").desc(),
+                name="report_public_kecamatan_idx",
+                condition=Q(is_confidential=False) & ~Q(status="ditolak"),
+            ),
+            models.Index(
+                F("kind"),
+                F("created_at").desc(),
+                name="report_public_kind_idx",
+                condition=Q(is_confidential=False) & ~Q(status="ditolak"),
+            ),
             # The nearby-duplicate check: same category, a latitude band.
             models.Index(fields=["category", "lat"], name="report_category_lat_idx"),
             models.Index(fields=["agency", "status"], name="report_agency_status_idx"),

@@ -41,6 +41,22 @@ from .forms import (
 from .models import Category, Kind, PhotoStage, Report, ReportPhoto, ReportSupport, Source, Status
 
 PAGE_SIZE = 20
+# What a report card prints (reports/portal/_card.html): a list reads only these columns.
+CARD_FIELDS = (
+    "ref",
+    "status",
+    "kind",
+    "title",
+    "desa_name",
+    "kecamatan_name",
+    "created_at",
+    "support_count",
+    "awaiting_citizen",
+    "is_confidential",
+    "category__code",
+    "category__name",
+    "category__name_en",
+)
 POINTS_MIN_ZOOM = 13
 MAP_CACHE_CONTROL = "public, max-age=60"
 PUBLIC_PHOTO_CACHE_CONTROL = "public, max-age=3600"
@@ -158,11 +174,18 @@ def report_list(request: HttpRequest) -> HttpResponse:
         language=_language(),
     )
     filters = form.filters()
-    reports = selectors.public_reports(filters=filters).prefetch_related(_before_photos())
+    reports = (
+        selectors.public_reports(filters=filters)
+        .select_related(None)
+        .select_related("category")
+        .only(*CARD_FIELDS)
+        .prefetch_related(_before_photos())
+    )
     page = PublicPaginator(reports, PAGE_SIZE, filters=filters).get_page(request.GET.get("page"))
     query = _filter_query(filters)
     context = {
         "form": form,
+        "filter_key": request.GET.urlencode(),
         "page": page,
         "map_url": reverse("reports:map_data") + (f"?{query}" if query else ""),
         "boundaries_url": _boundaries_url(),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import re
 import uuid
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db.models import Max, OuterRef, QuerySet, Subquery
@@ -57,6 +59,7 @@ MAX_RESULTS = 1000  # the spec's ceiling for one GET requests
 # many GeoReport servers offer, with `page`): a thousand full requests is 600 KB and a third
 # of a second of server time on a phone's connection; a hundred is what a map or list shows.
 DEFAULT_PAGE_SIZE = 100
+REQUESTS_CACHE_SECONDS = 30
 
 # XML element names of list items (the JSON↔XML "Spark convention" of the spec).
 _XML_ITEM = {
@@ -445,11 +448,24 @@ def _requests_get(request: HttpRequest, language: str) -> Document:
     qs = qs.filter(ref__in=ids) if ids else _filtered(qs, request.GET)
     size, page = _paging(request.GET)
     start = (page - 1) * size
-    return Document(
+    # Searches (not lookups of given ids) are the same for every client: kept half a minute,
+    # like the portal's list. A client asking for the requests it filed gets them fresh.
+    key = ""
+    if not ids:
+        query = sorted((k, v) for k, values in request.GET.lists() for v in values)
+        digest = hashlib.sha256(repr((request.get_host(), language, query)).encode())
+        key = "open311:requests:" + digest.hexdigest()[:32]
+        cached = caches["aggregates"].get(key)
+        if isinstance(cached, Document):
+            return cached
+    document = Document(
         "service_requests",
         [_request_item(request, report, language) for report in qs[start : start + size]],
         item="request",
     )
+    if key:
+        caches["aggregates"].set(key, document, REQUESTS_CACHE_SECONDS)
+    return document
 
 
 def _paging(data: QueryDict) -> tuple[int, int]:

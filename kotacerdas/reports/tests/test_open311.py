@@ -806,10 +806,27 @@ def test_requests_query_count_constant(
             services.report_verify(
                 actor=officer, ref=report.ref, version=report.version, message=f"Dicek {i}."
             )
+    from django.core.cache import caches
+
+    caches["aggregates"].clear()  # searches are kept half a minute
     with django_assert_num_queries(1):
         assert len(client.get(url("requests")).json()) == 21
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(0):  # the same search in XML: from the cache
         assert len(xml_of(client.get(url("requests", "xml"))).findall("request")) == 21
+
+
+def test_requests_searches_are_kept_half_a_minute_but_ids_are_fresh(
+    client: Client, file_report: Callable[..., Any]
+) -> None:
+    from django.core.cache import caches
+
+    first = file_report()
+    assert refs(client.get(url("requests"))) == [first.ref]
+    second = file_report()
+    assert refs(client.get(url("requests"))) == [first.ref]  # kept
+    assert refs(client.get(url("requests"), {"service_request_id": second.ref})) == [second.ref]
+    caches["aggregates"].clear()  # as if half a minute passed
+    assert refs(client.get(url("requests"))) == [second.ref, first.ref]
 
 
 # --- Shape of every answer ----------------------------------------------------------------------

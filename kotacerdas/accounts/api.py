@@ -12,7 +12,7 @@ from ninja import Router, Status
 from ninja.pagination import paginate
 from ninja.security import SessionAuth
 
-from kotacerdas.core.api_support import ErrorOut, Pagination
+from kotacerdas.core.api_support import ERROR_RESPONSES, Pagination
 from kotacerdas.core.errors import RateLimited
 
 from . import selectors, services
@@ -35,15 +35,7 @@ from .schemas import (
 )
 
 router = Router()
-ERRORS: dict[int, Any] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-    429: ErrorOut,
-}
+ERRORS = ERROR_RESPONSES
 
 
 def _membership_out(m: Membership) -> MembershipOut:

@@ -122,3 +122,7 @@ class Pagination(LimitOffsetPagination):
             "items": queryset[offset : offset + limit],
             "count": self._items_count(queryset),
         }
+
+
+# The error answers an endpoint may document (`response={200: Out, **ERROR_RESPONSES}`).
+ERROR_RESPONSES: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ErrorOut)

@@ -22,7 +22,7 @@ from ninja.pagination import paginate
 
 from kotacerdas.accounts.api_auth import API_AUTH
 from kotacerdas.accounts.selectors import agency_by_codes
-from kotacerdas.core.api_support import ErrorOut, Pagination
+from kotacerdas.core.api_support import ERROR_RESPONSES, ErrorOut, Pagination
 from kotacerdas.core.errors import NotFound, PermissionDenied, ValidationFailed
 
 from . import policy, ratelimits, selectors, services
@@ -56,15 +56,7 @@ from .schemas import (
 )
 
 router = Router()
-ERRORS: dict[int, Any] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-    429: ErrorOut,
-}
+ERRORS = ERROR_RESPONSES
 POINTS_FROM_ZOOM = 13
 
 
@@ -139,15 +131,11 @@ def report_list(request: HttpRequest, filters: Query[ReportFilterQuery]) -> Any:
 
 
 def _bbox(value: str) -> tuple[float, float, float, float]:
-    text = _("Give the map area as south,west,north,east in degrees.")
-    error = ValidationFailed(text, code="reports.map.bbox", fields={"bbox": [text]})
-    try:
-        south, west, north, east = (float(part) for part in value.split(","))
-    except ValueError:
-        raise error from None
-    if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
-        raise error
-    return south, west, north, east
+    bbox = selectors.parse_bbox(value)
+    if bbox is None:
+        text = _("Give the map area as south,west,north,east in degrees.")
+        raise ValidationFailed(text, code="reports.map.bbox", fields={"bbox": [text]})
+    return bbox
 
 
 @router.get("/map", response={200: MapOut, 422: ErrorOut}, auth=None, exclude_none=True)

@@ -507,6 +507,19 @@ def _map_groups(qs: QuerySet[Report], keys: tuple[str, ...]) -> list[dict[str, A
     ]
 
 
+def parse_bbox(raw: str) -> tuple[float, float, float, float] | None:
+    """A map area given as "south,west,north,east" in degrees; None when it is not one."""
+    try:
+        south, west, north, east = (float(part) for part in raw.split(","))
+    except ValueError:
+        return None
+    if not all(math.isfinite(v) for v in (south, west, north, east)):
+        return None
+    if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 180):
+        return None
+    return south, west, north, east
+
+
 def public_map_points(
     *,
     filters: ReportFilters | None = None,

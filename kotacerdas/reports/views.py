@@ -213,21 +213,6 @@ class PublicPaginator(Paginator):
         return Page(self.object_list[bottom : bottom + self.per_page], number, self)
 
 
-def _parse_bbox(raw: str) -> tuple[float, float, float, float] | None:
-    parts = raw.split(",")
-    if len(parts) != 4:
-        return None
-    try:
-        south, west, north, east = (float(p) for p in parts)
-    except ValueError:
-        return None
-    if not all(math.isfinite(v) for v in (south, west, north, east)):
-        return None
-    if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 180):
-        return None
-    return south, west, north, east
-
-
 @require_GET
 def map_data(request: HttpRequest) -> HttpResponse:
     """The public map's data: cells for all of Kotim, or the points in a bbox when zoomed in
@@ -239,7 +224,7 @@ def map_data(request: HttpRequest) -> HttpResponse:
     bbox = None
     raw_bbox = request.GET.get("bbox", "").strip()
     if raw_bbox:
-        bbox = _parse_bbox(raw_bbox)
+        bbox = selectors.parse_bbox(raw_bbox)
         if bbox is None:
             return error_response(
                 400,

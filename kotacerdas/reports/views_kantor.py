@@ -206,18 +206,6 @@ def _cells_of(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _parse_bbox(raw: str) -> tuple[float, float, float, float] | None:
-    try:
-        south, west, north, east = (float(part) for part in raw.split(","))
-    except ValueError:
-        return None
-    if not all(math.isfinite(v) for v in (south, west, north, east)):
-        return None
-    if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 180):
-        return None
-    return south, west, north, east
-
-
 @staff_view(policy.VIEW)
 @require_GET
 def map_data(request: HttpRequest) -> HttpResponse:
@@ -235,7 +223,7 @@ def map_data(request: HttpRequest) -> HttpResponse:
     qs = selectors.report_queue(actor=request.user, filters=filters)
     raw_bbox = request.GET.get("bbox", "").strip()
     if raw_bbox:
-        bbox = _parse_bbox(raw_bbox)
+        bbox = selectors.parse_bbox(raw_bbox)
         if bbox is None:
             message = _("Give four numbers: south,west,north,east.")
             return error_response(422, "reports.map.bbox", message, {"bbox": [message]})

@@ -9,6 +9,7 @@ from kotacerdas.accounts.api_auth import API_AUTH
 from kotacerdas.core.api import router as core_router
 from kotacerdas.core.api_support import install_error_handlers
 from kotacerdas.council.api import router as council_router
+from kotacerdas.emergency.api import router as emergency_router
 from kotacerdas.facilities.api import router as facilities_router
 from kotacerdas.regions.api import router as regions_router
 from kotacerdas.reports.api import router as reports_router
@@ -31,4 +32,5 @@ api.add_router("/facilities", facilities_router, tags=["facilities"])
 api.add_router("/accounts", accounts_router, tags=["accounts"])
 api.add_router("/council", council_router, tags=["council"])
 api.add_router("/reports", reports_router, tags=["reports"])
+api.add_router("/emergency", emergency_router, tags=["emergency"])
 api.add_router("", core_router, tags=["core"], auth=API_AUTH)

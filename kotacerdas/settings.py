@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kotacerdas.accounts",
     "kotacerdas.council",
     "kotacerdas.reports",
+    "kotacerdas.emergency",
 ]
 
 MIDDLEWARE = [
@@ -283,6 +284,23 @@ REPORTS_ESCALATION_AGENCY = env.str("REPORTS_ESCALATION_AGENCY", default="diskom
 REPORTS_INDICATOR_CACHE_SECONDS = env.int("REPORTS_INDICATOR_CACHE_SECONDS", default=60)
 # Open311 GeoReport v2 (/open311/v2/): the jurisdiction_id this endpoint answers for.
 OPEN311_JURISDICTION_ID = env.str("OPEN311_JURISDICTION_ID", default="kotimkab.go.id")
+
+# Travel time (kotacerdas/core/routing.py). By default a straight-line estimate: distance x
+# circuity / speed, urban speed when both ends are in a kelurahan, rural otherwise. Set
+# ROUTING_OSRM_URL to an OSRM-compatible table service to use real roads instead.
+ROUTING_CIRCUITY = env.float("ROUTING_CIRCUITY", default=1.4)
+ROUTING_SPEED_URBAN_KMH = env.float("ROUTING_SPEED_URBAN_KMH", default=30.0)
+ROUTING_SPEED_RURAL_KMH = env.float("ROUTING_SPEED_RURAL_KMH", default=50.0)
+ROUTING_OSRM_URL = env.str("ROUTING_OSRM_URL", default="")
+ROUTING_OSRM_PROFILE = env.str("ROUTING_OSRM_PROFILE", default="driving")
+ROUTING_OSRM_TIMEOUT = env.float("ROUTING_OSRM_TIMEOUT", default=2.0)
+# The 119 desk: how long a citizen's repeated button press counts as the same call, how far
+# outside Kotim a crew phone's position is still believed (a unit may drive to Palangka Raya),
+# and how often the live board's stream looks for changes.
+EMERGENCY_DUPLICATE_CALL_SECONDS = env.int("EMERGENCY_DUPLICATE_CALL_SECONDS", default=300)
+EMERGENCY_POSITION_MAX_OUTSIDE_M = env.float("EMERGENCY_POSITION_MAX_OUTSIDE_M", default=150_000.0)
+EMERGENCY_STREAM_POLL_SECONDS = env.float("EMERGENCY_STREAM_POLL_SECONDS", default=0.3)
+EMERGENCY_STREAM_MAX_SECONDS = env.float("EMERGENCY_STREAM_MAX_SECONDS", default=300.0)
 
 # Base map tiles. Empty by default: the maps draw Kotim's own boundaries and need no network.
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="")

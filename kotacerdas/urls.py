@@ -10,9 +10,12 @@ urlpatterns = [
     path("akun/", include("kotacerdas.accounts.urls")),
     path("kantor/", include("kotacerdas.accounts.urls_kantor")),
     path("kantor/", include("kotacerdas.reports.urls_kantor")),
+    path("kantor/", include("kotacerdas.emergency.urls_kantor")),
+    path("kantor/awak/", include("kotacerdas.emergency.urls_crew")),
     path("open311/v2/", include("kotacerdas.reports.urls_open311")),
     path("", include("kotacerdas.council.urls")),
     path("", include("kotacerdas.reports.urls")),
+    path("", include("kotacerdas.emergency.urls")),
     path("", include("kotacerdas.regions.urls")),
     path("", include("kotacerdas.core.urls")),
 ]

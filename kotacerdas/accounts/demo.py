@@ -32,6 +32,10 @@ DEMO_STAFF = [
     ("kepala.pupr", "Kepala Dinas PUPR (demo)", Role.KEPALA_OPD, "pupr", ""),
     ("petugas.pupr", "Petugas Dinas PUPR (demo)", Role.PETUGAS_OPD, "pupr", ""),
     ("dispatcher", "Dispatcher PSC 119 (demo)", Role.DISPATCHER, "dinkes", ""),
+    ("kepala.dinkes", "Kepala Dinas Kesehatan (demo)", Role.KEPALA_OPD, "dinkes", ""),
+    ("kepala.damkar", "Kepala Dinas Damkar (demo)", Role.KEPALA_OPD, "damkar", ""),
+    ("awak.murjani", "Awak Ambulans RSUD dr. Murjani (demo)", Role.PETUGAS_OPD, "rsud-murjani", ""),
+    ("awak.damkar", "Awak Mobil Damkar Sampit (demo)", Role.PETUGAS_OPD, "damkar", ""),
     (
         "operator.mbk",
         "Operator Kecamatan MB Ketapang (demo)",

@@ -27,6 +27,11 @@ REPORTS_VIEW_PERFORMANCE = "reports.view_performance"
 REPORTS_MANAGE_CATALOGUE = "reports.manage_catalogue"
 REPORTS_MANAGE_OPEN311 = "reports.manage_open311"
 REPORTS_RESPOND_ASPIRATION = "reports.respond_aspiration"
+EMERGENCY_DESK = "emergency.desk"
+EMERGENCY_VIEW_PATIENT = "emergency.view_patient"
+EMERGENCY_CREW = "emergency.crew"
+EMERGENCY_MANAGE_FLEET = "emergency.manage_fleet"
+EMERGENCY_VIEW_PERFORMANCE = "emergency.view_performance"
 
 _STAFF_BASE = {BACKOFFICE, MANAGE_OWN_TOKENS}
 _REPORT_HANDLER = {REPORTS_VIEW, REPORTS_HANDLE}
@@ -40,14 +45,26 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OPERATOR_KECAMATAN: frozenset(
         _STAFF_BASE | _REPORT_HANDLER | {VIEW_CITIZENS, VIEW_CITIZEN_IDENTITY}
     ),
-    Role.PETUGAS_OPD: frozenset(_STAFF_BASE | _REPORT_HANDLER),
+    # Crew of an ambulance or fire truck are agency officers named on the unit (Unit.crew).
+    Role.PETUGAS_OPD: frozenset(_STAFF_BASE | _REPORT_HANDLER | {EMERGENCY_CREW}),
     Role.KEPALA_OPD: frozenset(
         _STAFF_BASE
         | _REPORT_HANDLER
-        | {VIEW_STAFF, VIEW_COUNCIL_DASHBOARD, REPORTS_VIEW_PERFORMANCE}
+        | {
+            VIEW_STAFF,
+            VIEW_COUNCIL_DASHBOARD,
+            REPORTS_VIEW_PERFORMANCE,
+            EMERGENCY_MANAGE_FLEET,
+            EMERGENCY_VIEW_PERFORMANCE,
+        }
     ),
-    Role.DISPATCHER: frozenset(_STAFF_BASE),
-    Role.DEWAN: frozenset(_STAFF_BASE | {VIEW_COUNCIL_DASHBOARD, REPORTS_RESPOND_ASPIRATION}),
+    Role.DISPATCHER: frozenset(
+        _STAFF_BASE | {EMERGENCY_DESK, EMERGENCY_VIEW_PATIENT, EMERGENCY_VIEW_PERFORMANCE}
+    ),
+    Role.DEWAN: frozenset(
+        _STAFF_BASE
+        | {VIEW_COUNCIL_DASHBOARD, REPORTS_RESPOND_ASPIRATION, EMERGENCY_VIEW_PERFORMANCE}
+    ),
     Role.ADMIN: frozenset(
         _STAFF_BASE
         | {
@@ -66,6 +83,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             REPORTS_MANAGE_CATALOGUE,
             REPORTS_MANAGE_OPEN311,
             REPORTS_RESPOND_ASPIRATION,
+            EMERGENCY_MANAGE_FLEET,
+            EMERGENCY_VIEW_PERFORMANCE,
         }
     ),
 }

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.utils.functional import Promise
 
 
@@ -58,3 +59,19 @@ def registered(*, public_only: bool = False) -> list[Indicator]:
 
 def get(key: str) -> Indicator | None:
     return _registry.get(key)
+
+
+def cached(
+    key: str, compute: Callable[[], IndicatorResult], seconds: int
+) -> Callable[[], IndicatorResult]:
+    """Wrap an indicator's computation in the shared cache for `seconds` (0: no cache), for
+    figures computed over whole tables. `__wrapped__` keeps the uncached function for tests."""
+
+    def run() -> IndicatorResult:
+        if seconds <= 0:
+            return compute()
+        result = cache.get_or_set(f"indicator:{key}", compute, seconds)
+        return result if isinstance(result, IndicatorResult) else compute()
+
+    run.__wrapped__ = compute  # type: ignore[attr-defined]
+    return run

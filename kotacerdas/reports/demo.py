@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kotacerdas.core import sla
+from kotacerdas.core.refs import new_ref
 from kotacerdas.regions.lookup import locate_many
 from kotacerdas.regions.selectors import village_extents
 
@@ -35,7 +36,6 @@ from .models import (
 )
 
 SAMPIT_KECAMATAN = ("62.02.05", "62.02.06")  # Baamang, Mentawa Baru Ketapang
-_REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 _PHRASES: dict[str, list[str]] = {
     "jalan-rusak": [
@@ -131,9 +131,8 @@ def _points(rng: random.Random, n: int) -> list[_Place]:
 
 
 def _ref(rng: random.Random, when: dt.datetime, used: set[str]) -> str:
-    local = when.astimezone(sla.WIB)
     while True:
-        ref = f"{local:%y%m}-" + "".join(rng.choice(_REF_ALPHABET) for _ in range(6))
+        ref = new_ref(when, rng=rng)
         if ref not in used:
             used.add(ref)
             return ref

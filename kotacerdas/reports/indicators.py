@@ -13,25 +13,22 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from kotacerdas.core.dimensions import Dimension
-from kotacerdas.core.indicators import Indicator, IndicatorResult, IndicatorRow, register
+from kotacerdas.core.indicators import (
+    Indicator,
+    IndicatorResult,
+    IndicatorRow,
+    cached,
+    register,
+)
 
 from . import selectors
 
 
 def _cached(key: str, compute: Callable[[], IndicatorResult]) -> Callable[[], IndicatorResult]:
-    def run() -> IndicatorResult:
-        seconds = int(getattr(settings, "REPORTS_INDICATOR_CACHE_SECONDS", 60))
-        if seconds <= 0:
-            return compute()
-        result = cache.get_or_set(f"indicator:{key}", compute, seconds)
-        return result if isinstance(result, IndicatorResult) else compute()
-
-    run.__wrapped__ = compute  # type: ignore[attr-defined]
-    return run
+    return cached(key, compute, int(getattr(settings, "REPORTS_INDICATOR_CACHE_SECONDS", 60)))
 
 
 def by_category() -> IndicatorResult:

@@ -38,6 +38,7 @@ from kotacerdas.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from kotacerdas.core.refs import new_ref
 from kotacerdas.core.services import audit_record, notification_send, snapshot
 from kotacerdas.regions.lookup import locate
 
@@ -69,7 +70,6 @@ TITLE_MAX = 120
 ATTRIBUTE_DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 REPORT_AUDIT_FIELDS = ["status", "agency", "handling_level", "escalation_level", "due_at"]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
 
 
 # --- Helpers -------------------------------------------------------------------------------------
@@ -108,12 +108,6 @@ def _text(
         }
         raise ValidationFailed(message, code=code, fields={field: [message]})
     return text
-
-
-def _new_ref(now: dt.datetime) -> str:
-    local = now.astimezone(sla.WIB)
-    body = "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
-    return f"{local:%y%m}-{body}"
 
 
 def _actor_label(actor: Any, report: Report | None = None) -> str:
@@ -344,7 +338,7 @@ def report_create(
                 completion_due_at=completion_due,
             )
             for _attempt in range(5):
-                report.ref = _new_ref(now)
+                report.ref = new_ref(now)
                 try:
                     with transaction.atomic():
                         report.save()

@@ -1,10 +1,12 @@
 from django.urls import path, re_path
 
+from kotacerdas.core.refs import REF_PATTERN
+
 from . import views_kantor as v
 
-# A report number: yymm, '-', six of the alphabet services._REF_ALPHABET (no 0/O, 1/I), so
-# "kinerja", "katalog", "open311", "agenda" or "peta.json" are never taken for one.
-REF = r"(?P<ref>[0-9]{4}-[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{6})"
+# A report number (core.refs), so "kinerja", "katalog", "open311", "agenda" or "peta.json" are
+# never taken for one.
+REF = rf"(?P<ref>{REF_PATTERN})"
 
 app_name = "reports_kantor"
 urlpatterns = [

@@ -10,6 +10,9 @@ const entryPoints = [
   { in: "static/src/regions-map.js", out: "regions-map" },
   { in: "static/src/reports-map.js", out: "reports-map" },
   { in: "static/src/charts.js", out: "charts" },
+  { in: "static/src/emergency-call.js", out: "emergency-call" },
+  { in: "static/src/emergency-board.js", out: "emergency-board" },
+  { in: "static/src/emergency-crew.js", out: "emergency-crew" },
 ];
 
 await build({

@@ -217,6 +217,7 @@ def seed_history(*, n: int = HISTORY_CALLS, days: int = HISTORY_DAYS, seed_value
         travel = (best.eta_seconds or 600) * rng.uniform(0.8, 1.4)
         scene = depart + dt.timedelta(seconds=travel)
         times = {
+            "dispatched_at": dispatch,
             "acknowledged_at": dispatch + dt.timedelta(seconds=20),
             "en_route_at": depart,
             "on_scene_at": scene,

@@ -710,3 +710,89 @@ def waiting_without_unit() -> int:
 
 def incidents_for_ids(ids: Iterable[int]) -> list[Incident]:
     return list(Incident.objects.filter(pk__in=list(ids)))
+
+
+# --- Reads of the API (/api/v1/emergency) --------------------------------------------------------
+def calls_of(*, actor: Any) -> QuerySet[Incident]:
+    """A citizen's own calls, newest first (a queryset, for paginated lists)."""
+    if not _authed(actor):
+        return Incident.objects.none()
+    return Incident.objects.filter(caller=actor).order_by("-received_at", "-pk")
+
+
+def units_with_jobs(*, actor: Any, crew_only: bool = False) -> list[tuple[Unit, Assignment | None]]:
+    """The units the actor may see (`unit_list`; with `crew_only` the units they crew), each
+    with its current assignment (incident and destination joined). Two queries."""
+    units = crew_units(actor=actor) if crew_only else list(unit_list(actor=actor))
+    jobs = {
+        a.unit_id: a
+        for a in Assignment.objects.filter(
+            unit_id__in=[u.pk for u in units], cleared_at__isnull=True
+        ).select_related("incident", "destination")
+    }
+    return [(u, jobs.get(u.pk)) for u in units]
+
+
+# --- Fleet forms (appended for the fleet pages) --------------------------------------------------
+def station_code_taken(*, code: str) -> bool:
+    """Whether any station (in anyone's scope) has this code: `services.station_save` keys on
+    the code, so a new station must not reuse one."""
+    return Station.objects.filter(code=code.strip().lower()).exists()
+
+
+def unit_call_sign_taken(*, call_sign: str) -> bool:
+    """Whether any unit has this call sign (`services.unit_save` keys on it)."""
+    return Unit.objects.filter(call_sign=call_sign.strip().upper()).exists()
+
+
+# --- The desk's history and the call-taker's "earlier calls" -------------------------------------
+def incident_history(
+    *,
+    actor: Any,
+    search: str = "",
+    status: str = "",
+    kind: str = "",
+    open_only: bool = False,
+    phone: str = "",
+    desa_code: str = "",
+) -> QuerySet[Incident]:
+    """The desk's search over every incident (`incident_list`), also by exact (normalised)
+    phone number and desa code; newest first."""
+    qs = incident_list(actor=actor, status=status, kind=kind, open_only=open_only, search=search)
+    if phone:
+        qs = qs.filter(caller_phone=phone)
+    if desa_code:
+        qs = qs.filter(desa_code=desa_code)
+    return qs
+
+
+def earlier_calls(
+    *, actor: Any, phone: str = "", desa_code: str = "", limit: int = 10
+) -> list[Incident]:
+    """Calls of the last 30 days from a (normalised) phone number or in a desa, newest first:
+    what the call-taker sees while the caller is still talking. One query."""
+    if not is_desk(actor) or not (phone or desa_code):
+        return []
+    parts = Q(pk=None)
+    if phone:
+        parts |= Q(caller_phone=phone)
+    if desa_code:
+        parts |= Q(desa_code=desa_code)
+    since = timezone.now() - dt.timedelta(days=RELATED_DAYS)
+    return list(
+        Incident.objects.filter(parts, received_at__gte=since).order_by("-received_at", "-pk")[
+            :limit
+        ]
+    )
+
+
+def incident_assignments(*, actor: Any, incident: Incident) -> list[Assignment]:
+    """Every unit sent to an incident (open and cleared), with the unit, its station and the
+    destination facility, in dispatch order: the desk's incident page. One query."""
+    if not is_desk(actor):
+        return []
+    return list(
+        Assignment.objects.filter(incident=incident)
+        .select_related("unit", "unit__station", "destination")
+        .order_by("dispatched_at", "pk")
+    )

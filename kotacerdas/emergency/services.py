@@ -333,6 +333,7 @@ def incident_call(
     kind: str,
     lat: Any = None,
     lng: Any = None,
+    desa_code: str = "",
     phone: str = "",
     idempotency_key: Any = None,
     now: dt.datetime | None = None,
@@ -355,7 +356,7 @@ def incident_call(
         if existing is not None:
             return existing, False
     phone_n = clean_phone(phone or getattr(actor, "phone", "") or "", required=True)
-    where = resolve_location(lat=lat, lng=lng)
+    where = resolve_location(lat=lat, lng=lng, desa_code=desa_code)
     now = now or timezone.now()
     window = dt.timedelta(seconds=settings.EMERGENCY_DUPLICATE_CALL_SECONDS)
     recent = (
@@ -383,6 +384,7 @@ def incident_call(
         caller_name=(actor.get_full_name() or "")[:120],
         lat=where.lat,
         lng=where.lng,
+        location_approximate=where.approximate,
         desa_code=where.desa_code,
         kecamatan_code=where.kecamatan_code,
         desa_name=where.desa_name,
@@ -682,6 +684,8 @@ def incident_dispatch(
         if destination_id not in (None, ""):
             try:
                 destination = facility_get(facility_id=int(destination_id))
+                if destination.kind != "health":  # a school is no destination for a patient
+                    raise NotFound()
             except (TypeError, ValueError, NotFound) as exc:
                 raise ValidationFailed(
                     _("Choose a health facility from the list."),
@@ -761,8 +765,13 @@ def assignment_release(*, actor: Any, assignment_id: Any, reason: str) -> Assign
     _require(actor, policy.DESK)
     reason = clean_text(reason, field="reason", maximum=REASON_MAX, required=True)
     with transaction.atomic():
-        found = Assignment.objects.filter(pk=assignment_id).values_list("incident__ref", flat=True)
-        ref = found.first() if str(assignment_id).isdigit() else None
+        ref = (
+            Assignment.objects.filter(pk=int(assignment_id))
+            .values_list("incident__ref", flat=True)
+            .first()
+            if str(assignment_id).isdigit()
+            else None
+        )
         if ref is None:
             raise NotFound(code="emergency.assignment.not_found")
         incident = _lock_incident_for_desk(actor=actor, ref=ref)

@@ -4,8 +4,8 @@ The stream does not carry state: it says "something changed, up to sequence N" (
 change`, `id: N`, `data: {"seq": N}`) and the page fetches the state it shows (the board's JSON,
 the status JSON). It looks at the desk's change feed (`DeskEvent`) every
 `EMERGENCY_STREAM_POLL_SECONDS`, so any process's change reaches every connected page within
-that time, on SQLite and PostgreSQL alike. A comment line every 15 s keeps proxies from closing
-an idle stream; after `EMERGENCY_STREAM_MAX_SECONDS` the stream ends and EventSource reconnects
+that time, on SQLite and PostgreSQL alike. A `ping` event every 15 s keeps proxies from closing an
+idle stream and tells the page the stream is alive; after `EMERGENCY_STREAM_MAX_SECONDS` the stream ends and EventSource reconnects
 with `Last-Event-ID`, so nothing is missed. Pages also poll when the stream drops.
 
 This streams only under ASGI (uvicorn/granian); under runserver or WSGI the response is
@@ -51,7 +51,8 @@ async def _events(since: int, incident_id: int | None) -> AsyncIterator[str]:
             yield f"id: {seq}\nevent: change\ndata: {json.dumps(payload)}\n\n"
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
-            yield ": keepalive\n\n"
+            # A named event, not a comment: pages see that a quiet stream is alive.
+            yield f"event: ping\ndata: {json.dumps({'seq': since})}\n\n"
             quiet_since = time.monotonic()
         await asyncio.sleep(poll)
 

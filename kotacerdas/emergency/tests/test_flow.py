@@ -27,7 +27,8 @@ def test_call_to_closed(fleet: dict[str, Any], call: Any, dispatcher: Any, make_
     recs = selectors.recommend_units(incident=incident)
     # Paramedic ambulances first (the two at RSUD dr. Murjani), then plain ones.
     assert [r.unit.call_sign for r in recs[:2]] == ["AMB-01", "AMB-02"]
-    assert all(r.ranked.exact for r in recs[:2]) and not recs[2].ranked.exact
+    assert all(r.ranked.exact for r in recs[:2])
+    assert not recs[2].ranked.exact
     best = recs[0].unit
 
     assignment = services.incident_dispatch(actor=dispatcher, ref=incident.ref, unit_id=best.pk)
@@ -45,7 +46,8 @@ def test_call_to_closed(fleet: dict[str, Any], call: Any, dispatcher: Any, make_
     assert incident.status == IncidentStatus.CLOSED
     assert best.status == UnitStatus.AVAILABLE
     overall = selectors.response_overall()
-    assert overall is not None and overall.calls == 1
+    assert overall is not None
+    assert overall.calls == 1
     assert overall.median_s == incident.response_seconds
 
 
@@ -58,5 +60,6 @@ def test_board_offers_most_urgent_first(
     fire = call("kebakaran", SAMPIT)
     board = selectors.board_state(actor=dispatcher)
     row = board["incidents"][0]
-    assert row["ref"] == fire.ref and row["waiting"] is True
+    assert row["ref"] == fire.ref
+    assert row["waiting"] is True
     assert row["offer"]["call_sign"].startswith("DMK-")

@@ -299,6 +299,10 @@ ROUTING_OSRM_TIMEOUT = env.float("ROUTING_OSRM_TIMEOUT", default=2.0)
 # and how often the live board's stream looks for changes.
 EMERGENCY_DUPLICATE_CALL_SECONDS = env.int("EMERGENCY_DUPLICATE_CALL_SECONDS", default=300)
 EMERGENCY_POSITION_MAX_OUTSIDE_M = env.float("EMERGENCY_POSITION_MAX_OUTSIDE_M", default=150_000.0)
+# A red call prefers an ambulance with a paramedic unless a plain one arrives this much sooner.
+EMERGENCY_PARAMEDIC_PREFERENCE_SECONDS = env.int(
+    "EMERGENCY_PARAMEDIC_PREFERENCE_SECONDS", default=600
+)
 EMERGENCY_STREAM_POLL_SECONDS = env.float("EMERGENCY_STREAM_POLL_SECONDS", default=0.3)
 EMERGENCY_STREAM_MAX_SECONDS = env.float("EMERGENCY_STREAM_MAX_SECONDS", default=300.0)
 

@@ -188,6 +188,7 @@ def target_of(incident: Incident, overrides: dict[str, float] | None = None) -> 
         desa_code=incident.desa_code,
         need=incident.need,
         fixed_access_s=fixed,
+        paramedic_preference_s=float(settings.EMERGENCY_PARAMEDIC_PREFERENCE_SECONDS),
     )
 
 

@@ -601,6 +601,11 @@ function board(root) {
       if (seq > state.seq || seq === 0) refresh();
       showMode();
     });
+    // The server's ping every 15 s: a quiet stream is alive, no need to poll.
+    source.addEventListener("ping", () => {
+      lastStreamAt = Date.now();
+      showMode();
+    });
     source.addEventListener("error", () => {
       showMode();
       // The browser reconnects by itself unless the server refused (CLOSED): then we retry.

@@ -6,6 +6,8 @@ expected ETA is computed exactly: distance × circuity ÷ speed (+ the station's
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from typing import Any
 
 import pytest
@@ -138,17 +140,24 @@ def test_serves_and_fallback_table():
     assert not serves(RESCUE, FIRE)
 
 
-def test_paramedic_ambulances_come_before_a_nearer_plain_one():
+def test_paramedic_ambulance_goes_first_unless_a_plain_one_is_10_minutes_sooner():
     near_bls = unit(1, BLS, north(100))
-    far_als = unit(2, ALS, north(20_000))
-    farther_als = unit(3, ALS, north(30_000))
+    als_3km = unit(2, ALS, north(3_000))  # 504 s in town: within 10 min of the plain one
+    als_20km = unit(3, ALS, north(20_000))  # 3360 s: more than 10 min later
 
-    ranked = rank_units([near_bls, farther_als, far_als], target(ALS))
+    ranked = rank_units([near_bls, als_20km, als_3km], target(ALS))
 
-    assert [r.call_sign for r in ranked] == ["U-02", "U-03", "U-01"]
-    assert [r.exact for r in ranked] == [True, True, False]
-    assert ranked[2].eta_seconds is not None
-    assert ranked[2].eta_seconds < ranked[0].eta_seconds  # nearer, and still last
+    assert [r.call_sign for r in ranked] == ["U-02", "U-01", "U-03"]
+    assert [r.exact for r in ranked] == [True, False, True]
+    assert ranked[0].eta_seconds > ranked[1].eta_seconds  # later, and still first
+    assert ranked[0].eta_seconds < ranked[1].eta_seconds + 600
+
+
+def test_paramedic_preference_is_a_parameter():
+    near_bls = unit(1, BLS, north(100))
+    als_3km = unit(2, ALS, north(3_000))
+    strict = rank_units([near_bls, als_3km], replace(target(ALS), paramedic_preference_s=0))
+    assert [r.call_sign for r in strict] == ["U-01", "U-02"]
 
 
 def test_no_capable_unit_ranks_nothing():

@@ -1256,6 +1256,21 @@ def station_save(
     name = clean_text(name, field="name", maximum=200, required=True)
     where = resolve_location(lat=lat, lng=lng)
     minutes = _small_int(access_minutes, field="access_minutes", maximum=600) or 0
+    from kotacerdas.accounts.selectors import agency_list
+
+    if not agency_list(active_only=False).filter(pk=agency_id).exists():
+        message = _("Choose an agency.")
+        raise ValidationFailed(
+            message, code="emergency.station.agency_invalid", fields={"agency": [message]}
+        )
+    if facility_id is not None:
+        try:
+            facility_get(facility_id=int(facility_id))
+        except (TypeError, ValueError, NotFound) as exc:
+            message = _("Choose a facility from the list.")
+            raise ValidationFailed(
+                message, code="emergency.station.facility_invalid", fields={"facility": [message]}
+            ) from exc
     with transaction.atomic():
         station = Station.objects.select_for_update().filter(code=code).first()
         if (

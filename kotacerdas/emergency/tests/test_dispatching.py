@@ -7,7 +7,6 @@ expected ETA is computed exactly: distance × circuity ÷ speed (+ the station's
 from __future__ import annotations
 
 from dataclasses import replace
-
 from typing import Any
 
 import pytest

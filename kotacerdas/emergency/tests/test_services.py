@@ -1719,3 +1719,27 @@ def test_set_service_refusals(
     assert [
         r.unit.call_sign for r in selectors.recommend_units(incident=phone_call(dispatcher))
     ].count("AMB-05") == 0
+
+
+@pytest.mark.django_db
+def test_station_save_refuses_unknown_agency_and_facility(agencies: Any) -> None:
+    from kotacerdas.core.errors import ValidationFailed
+    from kotacerdas.emergency.models import Station
+
+    with pytest.raises(ValidationFailed) as bad_agency:
+        services.station_save(
+            actor=None, code="x", name="X", agency_id=999_999, lat=SAMPIT[0], lng=SAMPIT[1]
+        )
+    assert bad_agency.value.code == "emergency.station.agency_invalid"
+    with pytest.raises(ValidationFailed) as bad_facility:
+        services.station_save(
+            actor=None,
+            code="x",
+            name="X",
+            agency_id=agencies["damkar"].pk,
+            lat=SAMPIT[0],
+            lng=SAMPIT[1],
+            facility_id=999_999,
+        )
+    assert bad_facility.value.code == "emergency.station.facility_invalid"
+    assert not Station.objects.exists()

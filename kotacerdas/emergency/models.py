@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class IncidentKind(models.TextChoices):
@@ -67,7 +68,7 @@ class Source(models.TextChoices):
 
 
 class IncidentStatus(models.TextChoices):
-    RECEIVED = "masuk", _("Received")  # from the app, not yet taken by the desk
+    RECEIVED = "masuk", pgettext_lazy("emergency", "Received")  # from the app, not yet taken by the desk
     ACCEPTED = "diterima", _("Accepted, waiting for a unit")
     DISPATCHED = "ditugaskan", _("Unit dispatched")
     EN_ROUTE = "menuju_lokasi", _("Unit on the way")
@@ -245,7 +246,7 @@ class Unit(models.Model):
     is_demo = models.BooleanField(_("demo data"), default=False)
 
     class Meta:
-        verbose_name = _("unit")
+        verbose_name = pgettext_lazy("emergency", "unit")
         verbose_name_plural = _("units")
         ordering = ["call_sign"]
         indexes = [models.Index(fields=["status", "capability"], name="unit_status_cap_idx")]
@@ -459,7 +460,7 @@ class UnitPosition(models.Model):
 
 class EventKind(models.TextChoices):
     INCIDENT = "incident", _("Incident")
-    UNIT = "unit", _("Unit")
+    UNIT = "unit", pgettext_lazy("emergency", "Unit")
 
 
 class DeskEvent(models.Model):

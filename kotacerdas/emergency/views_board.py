@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from kotacerdas.accounts.backends import is_verified
@@ -163,7 +163,7 @@ def _strings() -> dict[str, Any]:
         "failed": _("That did not work. Try again."),
         "expired": _("Your session has ended. Reload the page and sign in again."),
         "incident": _("Incident"),
-        "unit": _("Unit"),
+        "unit": pgettext("emergency", "Unit"),
         "received": _("received %(time)s ago"),
     }
 

@@ -68,7 +68,10 @@ class Source(models.TextChoices):
 
 
 class IncidentStatus(models.TextChoices):
-    RECEIVED = "masuk", pgettext_lazy("emergency", "Received")  # from the app, not yet taken by the desk
+    RECEIVED = (
+        "masuk",
+        pgettext_lazy("emergency", "Received"),
+    )  # from the app, not yet taken by the desk
     ACCEPTED = "diterima", _("Accepted, waiting for a unit")
     DISPATCHED = "ditugaskan", _("Unit dispatched")
     EN_ROUTE = "menuju_lokasi", _("Unit on the way")

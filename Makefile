@@ -7,7 +7,8 @@ export KOTACERDAS_VAR_DIR ?= $(CURDIR)/var
 
 .PHONY: run setup deps assets messages data demo test test-fast lint typecheck contracts bench clean
 
-run: setup ## set up and serve the platform with its worker and scheduler
+run: setup ## set up and serve the platform with its worker, scheduler and MQTT listener
+	@bash scripts/ensure-mosquitto.sh || echo "No MQTT broker: building sensors can still use the webhook."
 	@echo "Kota Cerdas: http://127.0.0.1:$(PORT)/  (back office /kantor/, Council /dewan/)"
 	@PORT=$(PORT) KOTACERDAS_DEMO=$${KOTACERDAS_DEMO:-1} .venv/bin/honcho start -f Procfile
 
@@ -32,12 +33,14 @@ data: deps
 	@$(PY) manage.py createcachetable
 	@$(PY) manage.py import_regions data/regions
 	@$(PY) manage.py import_facilities data/facilities
+	@$(PY) manage.py import_hotspots -v0 data/hotspots/firms_viirs_snpp_2022_kalimantan.csv
 
 demo: data
 	@KOTACERDAS_DEMO=$${KOTACERDAS_DEMO:-1} $(PY) manage.py seed_demo
 
 test: ## set up and run every test (PostgreSQL when DATABASE_URL says so, else SQLite)
 	@bash scripts/bootstrap.sh --browser
+	@bash scripts/ensure-mosquitto.sh
 	@npm run --silent build
 	@$(PY) manage.py collectstatic --noinput -v0
 	@$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules

@@ -11,6 +11,7 @@ from kotacerdas.core.api_support import install_error_handlers
 from kotacerdas.council.api import router as council_router
 from kotacerdas.emergency.api import router as emergency_router
 from kotacerdas.facilities.api import router as facilities_router
+from kotacerdas.hotspots.api import router as fires_router
 from kotacerdas.regions.api import router as regions_router
 from kotacerdas.reports.api import router as reports_router
 
@@ -33,4 +34,5 @@ api.add_router("/accounts", accounts_router, tags=["accounts"])
 api.add_router("/council", council_router, tags=["council"])
 api.add_router("/reports", reports_router, tags=["reports"])
 api.add_router("/emergency", emergency_router, tags=["emergency"])
+api.add_router("/fires", fires_router, tags=["fires"])
 api.add_router("", core_router, tags=["core"], auth=API_AUTH)

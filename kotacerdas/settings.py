@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "kotacerdas.council",
     "kotacerdas.reports",
     "kotacerdas.emergency",
+    "kotacerdas.hotspots",
 ]
 
 MIDDLEWARE = [
@@ -305,6 +306,44 @@ EMERGENCY_PARAMEDIC_PREFERENCE_SECONDS = env.int(
 )
 EMERGENCY_STREAM_POLL_SECONDS = env.float("EMERGENCY_STREAM_POLL_SECONDS", default=0.3)
 EMERGENCY_STREAM_MAX_SECONDS = env.float("EMERGENCY_STREAM_MAX_SECONDS", default=300.0)
+
+# Fire detection (kotacerdas/hotspots). Hotspots chain into one fire event when they lie within
+# FIRES_EVENT_RADIUS_M and FIRES_EVENT_WINDOW_HOURS of each other (docs/modules/fires.md).
+# Where the platform is served, for links in e-mail and SMS (no trailing slash).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+FIRES_EVENT_RADIUS_M = env.float("FIRES_EVENT_RADIUS_M", default=1000.0)
+FIRES_EVENT_WINDOW_HOURS = env.float("FIRES_EVENT_WINDOW_HOURS", default=48.0)
+# Which agencies' officers see and manage fires regency-wide (BPBD, DLH, Damkar).
+FIRES_AGENCY_CODES = env.list("FIRES_AGENCY_CODES", default=["bpbd", "dlh", "damkar"])
+# An event alerts when one of its hotspots reaches this confidence (rendah/sedang/tinggi) and
+# is of an alerting FIRMS type (0 vegetation fire; empty for NRT files), and only while fresh.
+FIRES_ALERT_MIN_CONFIDENCE = env.str("FIRES_ALERT_MIN_CONFIDENCE", default="sedang")
+FIRES_ALERT_TYPES = env.list("FIRES_ALERT_TYPES", cast=int, default=[0])
+FIRES_ALERT_MAX_AGE_HOURS = env.float("FIRES_ALERT_MAX_AGE_HOURS", default=24.0)
+FIRES_ALERT_MAX_ATTEMPTS = env.int("FIRES_ALERT_MAX_ATTEMPTS", default=5)
+FIRES_ALERT_RETRY_SECONDS = env.int("FIRES_ALERT_RETRY_SECONDS", default=60)
+# A citizen's or caller's fire report is linked to a satellite event this close in space/time.
+FIRES_LINK_RADIUS_M = env.float("FIRES_LINK_RADIUS_M", default=3000.0)
+FIRES_LINK_WINDOW_HOURS = env.float("FIRES_LINK_WINDOW_HOURS", default=72.0)
+FIRES_IMPORT_MAX_BYTES = env.int("FIRES_IMPORT_MAX_BYTES", default=25 * 1024 * 1024)
+FIRES_PHOTO_MAX_BYTES = env.int("FIRES_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+# NASA FIRMS area API: the MAP_KEY (free, from firms.modaps.eosdis.nasa.gov/api/map_key/); empty
+# means the scheduled fetch reports that it is not configured and does nothing.
+FIRMS_MAP_KEY = env.str("FIRMS_MAP_KEY", default="")
+FIRMS_API_URL = env.str("FIRMS_API_URL", default="https://firms.modaps.eosdis.nasa.gov")
+FIRMS_SOURCES = env.list("FIRMS_SOURCES", default=["VIIRS_SNPP_NRT", "VIIRS_NOAA20_NRT"])
+FIRMS_DAYS = env.int("FIRMS_DAYS", default=2)
+FIRMS_TIMEOUT = env.float("FIRMS_TIMEOUT", default=30.0)
+# SMS/WhatsApp gateway (a Fonnte-compatible HTTP API). Empty URL: the channel is not used.
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=10.0)
+# Building sensors: the MQTT broker the listener (manage.py mqtt_listen) subscribes to, how far
+# a message's timestamp may be from now, and how many missed heartbeats make a sensor offline.
+MQTT_URL = env.str("MQTT_URL", default="mqtt://127.0.0.1:1883")
+MQTT_TOPIC_PREFIX = env.str("MQTT_TOPIC_PREFIX", default="kotacerdas/sensors")
+SENSOR_REPLAY_WINDOW_SECONDS = env.int("SENSOR_REPLAY_WINDOW_SECONDS", default=300)
+SENSOR_MISSED_HEARTBEATS = env.int("SENSOR_MISSED_HEARTBEATS", default=3)
 
 # Base map tiles. Empty by default: the maps draw Kotim's own boundaries and need no network.
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="")

@@ -12,10 +12,12 @@ urlpatterns = [
     path("kantor/", include("kotacerdas.reports.urls_kantor")),
     path("kantor/", include("kotacerdas.emergency.urls_kantor")),
     path("kantor/awak/", include("kotacerdas.emergency.urls_crew")),
+    path("kantor/karhutla/", include("kotacerdas.hotspots.urls_kantor")),
     path("open311/v2/", include("kotacerdas.reports.urls_open311")),
     path("", include("kotacerdas.council.urls")),
     path("", include("kotacerdas.reports.urls")),
     path("", include("kotacerdas.emergency.urls")),
+    path("", include("kotacerdas.hotspots.urls")),
     path("", include("kotacerdas.regions.urls")),
     path("", include("kotacerdas.core.urls")),
 ]

@@ -36,6 +36,15 @@ DEMO_STAFF = [
     ("kepala.damkar", "Kepala Dinas Damkar (demo)", Role.KEPALA_OPD, "damkar", ""),
     ("awak.murjani", "Awak Ambulans RSUD dr. Murjani (demo)", Role.PETUGAS_OPD, "rsud-murjani", ""),
     ("awak.damkar", "Awak Mobil Damkar Sampit (demo)", Role.PETUGAS_OPD, "damkar", ""),
+    ("kepala.bpbd", "Kepala Pelaksana BPBD (demo)", Role.KEPALA_OPD, "bpbd", ""),
+    ("petugas.bpbd", "Petugas TRC BPBD (demo)", Role.PETUGAS_OPD, "bpbd", ""),
+    (
+        "operator.ujungpandaran",
+        "Operator Desa Ujung Pandaran (demo)",
+        Role.OPERATOR_DESA,
+        "",
+        "62.02.11.2004",
+    ),
     (
         "operator.mbk",
         "Operator Kecamatan MB Ketapang (demo)",

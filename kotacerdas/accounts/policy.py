@@ -32,21 +32,30 @@ EMERGENCY_VIEW_PATIENT = "emergency.view_patient"
 EMERGENCY_CREW = "emergency.crew"
 EMERGENCY_MANAGE_FLEET = "emergency.manage_fleet"
 EMERGENCY_VIEW_PERFORMANCE = "emergency.view_performance"
+FIRES_VIEW = "hotspots.view"
+FIRES_MANAGE = "hotspots.manage"
+FIRES_GROUND_CHECK = "hotspots.ground_check"
+FIRES_MANAGE_SENSORS = "hotspots.manage_sensors"
 
 _STAFF_BASE = {BACKOFFICE, MANAGE_OWN_TOKENS}
 _REPORT_HANDLER = {REPORTS_VIEW, REPORTS_HANDLE}
+# Fire detection: agency roles reach it only in the fire agencies (FIRES_AGENCY_CODES), which
+# the hotspots app checks when it scopes.
+_FIRE_FIELD = {FIRES_VIEW, FIRES_GROUND_CHECK}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.WARGA: frozenset(),
     Role.OPERATOR_DESA: frozenset(
-        _STAFF_BASE | _REPORT_HANDLER | {VIEW_CITIZENS, VIEW_CITIZEN_IDENTITY}
+        _STAFF_BASE | _REPORT_HANDLER | _FIRE_FIELD | {VIEW_CITIZENS, VIEW_CITIZEN_IDENTITY}
     ),
-    Role.KEPALA_DESA: frozenset(_STAFF_BASE | _REPORT_HANDLER | {VIEW_CITIZENS}),
+    Role.KEPALA_DESA: frozenset(_STAFF_BASE | _REPORT_HANDLER | _FIRE_FIELD | {VIEW_CITIZENS}),
     Role.OPERATOR_KECAMATAN: frozenset(
-        _STAFF_BASE | _REPORT_HANDLER | {VIEW_CITIZENS, VIEW_CITIZEN_IDENTITY}
+        _STAFF_BASE | _REPORT_HANDLER | _FIRE_FIELD | {VIEW_CITIZENS, VIEW_CITIZEN_IDENTITY}
     ),
     # Crew of an ambulance or fire truck are agency officers named on the unit (Unit.crew).
-    Role.PETUGAS_OPD: frozenset(_STAFF_BASE | _REPORT_HANDLER | {EMERGENCY_CREW}),
+    Role.PETUGAS_OPD: frozenset(
+        _STAFF_BASE | _REPORT_HANDLER | _FIRE_FIELD | {EMERGENCY_CREW, FIRES_MANAGE}
+    ),
     Role.KEPALA_OPD: frozenset(
         _STAFF_BASE
         | _REPORT_HANDLER
@@ -56,14 +65,23 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             REPORTS_VIEW_PERFORMANCE,
             EMERGENCY_MANAGE_FLEET,
             EMERGENCY_VIEW_PERFORMANCE,
+            FIRES_MANAGE,
+            FIRES_MANAGE_SENSORS,
         }
+        | _FIRE_FIELD
     ),
     Role.DISPATCHER: frozenset(
-        _STAFF_BASE | {EMERGENCY_DESK, EMERGENCY_VIEW_PATIENT, EMERGENCY_VIEW_PERFORMANCE}
+        _STAFF_BASE
+        | {EMERGENCY_DESK, EMERGENCY_VIEW_PATIENT, EMERGENCY_VIEW_PERFORMANCE, FIRES_VIEW}
     ),
     Role.DEWAN: frozenset(
         _STAFF_BASE
-        | {VIEW_COUNCIL_DASHBOARD, REPORTS_RESPOND_ASPIRATION, EMERGENCY_VIEW_PERFORMANCE}
+        | {
+            VIEW_COUNCIL_DASHBOARD,
+            REPORTS_RESPOND_ASPIRATION,
+            EMERGENCY_VIEW_PERFORMANCE,
+            FIRES_VIEW,
+        }
     ),
     Role.ADMIN: frozenset(
         _STAFF_BASE
@@ -85,6 +103,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             REPORTS_RESPOND_ASPIRATION,
             EMERGENCY_MANAGE_FLEET,
             EMERGENCY_VIEW_PERFORMANCE,
+            FIRES_VIEW,
+            FIRES_MANAGE,
+            FIRES_MANAGE_SENSORS,
         }
     ),
 }

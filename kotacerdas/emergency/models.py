@@ -346,6 +346,10 @@ class Incident(models.Model):
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
     # Call -> first crew on scene, kept when the first crew arrives (the desk's measure).
     response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # A building sensor's alarm: its code (one open incident per sensor at a time).
+    sensor_code = models.CharField(max_length=40, blank=True)
+    # Links other modules attach (a satellite fire event near a fire call): [{label, url}].
+    links = models.JSONField(default=list, blank=True)
     version = models.PositiveIntegerField(default=1)
     is_demo = models.BooleanField(_("demo data"), default=False)
 
@@ -358,7 +362,12 @@ class Incident(models.Model):
                 fields=["caller", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
                 name="incident_caller_idempotency_uniq",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["sensor_code"],
+                condition=Q(sensor_code__gt="", closed_at__isnull=True, cancelled_at__isnull=True),
+                name="incident_one_open_per_sensor",
+            ),
         ]
         indexes = [
             models.Index(

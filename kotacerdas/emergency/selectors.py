@@ -797,3 +797,31 @@ def incident_assignments(*, actor: Any, incident: Incident) -> list[Assignment]:
         .select_related("unit", "unit__station", "destination")
         .order_by("dispatched_at", "pk")
     )
+
+
+def fire_incidents_near(
+    *,
+    min_lat: float,
+    max_lat: float,
+    min_lng: float,
+    max_lng: float,
+    since: dt.datetime,
+    until: dt.datetime,
+) -> list[dict[str, Any]]:
+    """Fire incidents received in a time range inside a box (for linking satellite events;
+    system use, no actor): ref, lat, lng, received_at."""
+    rows = (
+        Incident.objects.filter(
+            kind=IncidentKind.FIRE,
+            received_at__gte=since,
+            received_at__lte=until,
+            lat__gte=min_lat,
+            lat__lte=max_lat,
+            lng__gte=min_lng,
+            lng__lte=max_lng,
+        )
+        .exclude(status=IncidentStatus.CANCELLED)
+        .order_by("received_at", "pk")
+        .values("ref", "lat", "lng", "received_at")
+    )
+    return [dict(r) for r in rows]

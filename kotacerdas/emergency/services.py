@@ -47,7 +47,7 @@ from kotacerdas.regions.errors import OutsideRegions
 from kotacerdas.regions.lookup import locate
 from kotacerdas.regions.selectors import region_get
 
-from . import policy, selectors
+from . import policy, selectors, signals
 from .models import (
     FIRE_COMPLAINTS,
     INCIDENT_PROGRESS,
@@ -241,6 +241,21 @@ def _event(*, incident: Incident | None = None, unit: Unit | None = None) -> Non
         DeskEvent.objects.create(kind=EventKind.UNIT, unit=unit, created_at=now)
 
 
+def _announce_fire(incident: Incident) -> None:
+    """After commit, tell the modules above that a fire incident opened (see signals.py)."""
+    if incident.kind != IncidentKind.FIRE:
+        return
+    payload = {
+        "ref": incident.ref,
+        "lat": incident.lat,
+        "lng": incident.lng,
+        "received_at": incident.received_at,
+    }
+    transaction.on_commit(
+        lambda: signals.fire_incident_opened.send_robust(sender=Incident, **payload)
+    )
+
+
 def _audit(
     actor: Any, verb: str, target: Any, *, before: dict | None = None, after: dict | None = None
 ) -> None:
@@ -409,6 +424,7 @@ def incident_call(
                     incident.pk = None
             _audit(actor, "called", incident, after=snapshot(incident, INCIDENT_AUDIT_FIELDS))
             _event(incident=incident)
+            _announce_fire(incident)
     except IntegrityError:
         # A concurrent request with the same key won: answer with its incident.
         existing = Incident.objects.filter(caller=actor, idempotency_key=key).first()
@@ -535,7 +551,81 @@ def incident_record_call(
         _save_with_ref(incident, now)
         _audit(actor, "recorded", incident, after=snapshot(incident, INCIDENT_AUDIT_FIELDS))
         _event(incident=incident)
+        _announce_fire(incident)
     return incident
+
+
+def incident_from_sensor(
+    *,
+    sensor_code: str,
+    building: str,
+    address: str,
+    lat: float,
+    lng: float,
+    detail: str = "",
+    now: dt.datetime | None = None,
+) -> tuple[Incident, bool]:
+    """A building sensor's alarm (already authenticated by the caller): a red fire incident
+    waiting for the desk at the building's location. While the sensor's incident is open, a
+    repeated alarm returns it instead of opening another (a partial unique constraint holds
+    that against concurrent alarms). Returns (incident, created)."""
+    now = now or timezone.now()
+    existing = Incident.objects.filter(
+        sensor_code=sensor_code, closed_at__isnull=True, cancelled_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing, False
+    where = resolve_location(lat=lat, lng=lng)
+    incident = Incident(
+        kind=IncidentKind.FIRE,
+        priority=Priority.RED,
+        need=need_for(IncidentKind.FIRE, Priority.RED),
+        status=IncidentStatus.RECEIVED,
+        source=Source.SENSOR,
+        sensor_code=sensor_code,
+        caller_name=clean_text(building, field="building", maximum=120),
+        lat=where.lat,
+        lng=where.lng,
+        location_approximate=where.approximate,
+        address=clean_text(address, field="address", maximum=300),
+        desa_code=where.desa_code,
+        kecamatan_code=where.kecamatan_code,
+        desa_name=where.desa_name,
+        kecamatan_name=where.kecamatan_name,
+        received_at=now,
+    )
+    _save_details(incident, clean_text(detail, field="details"))
+    try:
+        with transaction.atomic():
+            _save_with_ref(incident, now)
+            _audit(None, "sensor_alarm", incident, after=snapshot(incident, INCIDENT_AUDIT_FIELDS))
+            _event(incident=incident)
+            _announce_fire(incident)
+    except IntegrityError:
+        existing = Incident.objects.filter(
+            sensor_code=sensor_code, closed_at__isnull=True, cancelled_at__isnull=True
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    return incident, True
+
+
+def incident_link_add(*, ref: str, label: str, url: str) -> bool:
+    """Attach a link from another module (e.g. a satellite fire event) to an incident, once.
+    Shown on the desk's incident page; returns False when it was already there."""
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update(of=("self",)).filter(ref=ref).first()
+        if incident is None:
+            raise NotFound(code="emergency.incident.not_found")
+        links = list(incident.links or [])
+        if any(link.get("url") == url for link in links):
+            return False
+        links.append({"label": str(label)[:200], "url": str(url)[:300]})
+        incident.links = links
+        incident.save(update_fields=["links"])
+        _event(incident=incident)
+    return True
 
 
 def _save_with_ref(incident: Incident, now: dt.datetime) -> None:

@@ -37,6 +37,6 @@ class Command(BaseCommand):
             )
             self.stdout.write(accounts_file.read_text())
         # Other apps' demo data, when those apps are installed (accounts does not import them).
-        for command in ("seed_programs", "seed_reports", "seed_emergency"):
+        for command in ("seed_programs", "seed_reports", "seed_emergency", "seed_fires"):
             if command in get_commands():
                 call_command(command, verbosity=options["verbosity"])

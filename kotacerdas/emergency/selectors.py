@@ -420,6 +420,8 @@ def incident_row(
         ),
         "source": incident.source,
         "caller_phone": incident.caller_phone,
+        # A sensor alarm names its building (stored as the caller's name).
+        "sensor_building": incident.caller_name if incident.sensor_code else "",
         "desa_code": incident.desa_code,
         "desa_name": incident.desa_name,
         "kecamatan_name": incident.kecamatan_name,

@@ -154,6 +154,7 @@ def _strings() -> dict[str, Any]:
         "unconscious": _("unconscious"),
         "notBreathing": _("not breathing"),
         "approximate": _("approximate location"),
+        "sensorAlarm": _("sensor alarm"),
         "outOfService": _("Take out of service"),
         "reason": _("Reason"),
         "save": _("Save"),

@@ -110,7 +110,7 @@ function board(root) {
         `<span class="tag tag-muted">${esc(r.status_label)}</span>` +
         `<span class="board-timer" data-since="${esc(r.received_at)}"></span></div>` +
         `<p class="board-card-what"><strong>${esc(r.kind_label)}</strong>${r.complaint_label ? ` · ${esc(r.complaint_label)}` : ""} · <span class="muted">${esc(r.need_label)}</span>${flags(r)}</p>` +
-        `<p class="board-card-where">${esc(r.desa_name)}, ${esc(r.kecamatan_name)}${r.address ? ` · ${esc(r.address)}` : ""}` +
+        `<p class="board-card-where">${r.sensor_building ? `<span class="tag tag-danger">${esc(t.sensorAlarm)}</span> <strong>${esc(r.sensor_building)}</strong> · ` : ""}${esc(r.desa_name)}, ${esc(r.kecamatan_name)}${r.address ? ` · ${esc(r.address)}` : ""}` +
         `${r.approximate ? ` <small class="muted">(${esc(t.approximate)})</small>` : ""}` +
         `${r.caller_phone ? ` · <a href="tel:+${esc(r.caller_phone)}">${esc(r.caller_phone)}</a>` : ""}</p>` +
         `<div class="board-offer">${offer}` +

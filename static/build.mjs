@@ -13,6 +13,8 @@ const entryPoints = [
   { in: "static/src/emergency-call.js", out: "emergency-call" },
   { in: "static/src/emergency-board.js", out: "emergency-board" },
   { in: "static/src/emergency-crew.js", out: "emergency-crew" },
+  { in: "static/src/fires-map.js", out: "fires-map" },
+  { in: "static/src/fires-check.js", out: "fires-check" },
 ];
 
 await build({

@@ -9,8 +9,8 @@ The platform speaks the HTTP API of Fonnte-style Indonesian WhatsApp/SMS gateway
 
 answered with JSON: `{"status": true, "id": ["80367170"], "process": "pending", ...}` when the
 message is queued, `{"status": false, "reason": "invalid token"}` when not. Any other answer,
-a timeout or a connection error is a failure the caller may retry. `tests/sms_gateway.py` is
-a local server that speaks the same protocol for the tests and for `make run` demos.
+a timeout or a connection error is a failure the caller may retry.
+`kotacerdas/hotspots/tests/doubles.py` has a local server that speaks the same protocol.
 """
 
 from __future__ import annotations

@@ -191,6 +191,8 @@ def parse(text: str) -> Parsed:
                 parsed.rows.append(row)
     except csv.Error as exc:
         raise FileRefused("fires.import.not_csv", _("This is not a CSV text file.")) from exc
+    if any(row.version.upper().endswith("NRT") for row in parsed.rows[:50]):
+        parsed.file_format = FileFormat.NRT  # MODIS NRT keeps the archive's column names
     if parsed.total == 0:
         raise FileRefused("fires.import.empty", _("The file has a header but no hotspots."))
     return parsed
@@ -225,19 +227,26 @@ def _row(
         parsed.error(line, "longitude", _("A longitude lies between -180 and 180."))
     acquired: dt.datetime | None = None
     date_text, time_text = cell("acq_date"), cell("acq_time")
+    day: dt.date | None = None
     try:
+        if len(date_text) != 10:  # fromisoformat also takes 20220101 and week dates
+            raise ValueError(date_text)
         day = dt.date.fromisoformat(date_text)
-        if not time_text.isdigit() or len(time_text) > 4:
-            raise ValueError(time_text)
-        hhmm = int(time_text)
-        acquired = dt.datetime(day.year, day.month, day.day, hhmm // 100, hhmm % 100, tzinfo=dt.UTC)
     except ValueError:
         parsed.error(
             line,
             "acq_date",
-            _("Expected a date YYYY-MM-DD and a UTC time HHMM; got “%(d)s” “%(t)s”.")
-            % {"d": date_text[:20], "t": time_text[:10]},
+            _("Expected a date YYYY-MM-DD; got “%(d)s”.") % {"d": date_text[:20]},
         )
+    hhmm = int(time_text) if time_text.isdigit() and len(time_text) <= 4 else -1
+    if hhmm < 0 or hhmm // 100 > 23 or hhmm % 100 > 59:
+        parsed.error(
+            line,
+            "acq_time",
+            _("Expected a UTC time HHMM (0000-2359); got “%(t)s”.") % {"t": time_text[:10]},
+        )
+    elif day is not None:
+        acquired = dt.datetime(day.year, day.month, day.day, hhmm // 100, hhmm % 100, tzinfo=dt.UTC)
     conf_raw = cell("confidence")
     conf = confidence_class(conf_raw)
     if conf is None:
@@ -320,6 +329,13 @@ def fetch_area(url: str) -> bytes:
     try:
         with urllib.request.urlopen(request, timeout=settings.FIRMS_TIMEOUT) as response:  # noqa: S310
             body: bytes = response.read(settings.FIRES_IMPORT_MAX_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        # FIRMS says why in the body (e.g. "Invalid MAP_KEY." with status 400).
+        try:
+            reason = exc.read(300).decode("utf-8", "replace").strip()
+        except OSError:
+            reason = ""
+        raise FirmsUnavailable(f"HTTP {exc.code}: {reason or exc.reason}"[:200]) from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise FirmsUnavailable(str(exc)[:200]) from exc
     if not body.lstrip().lower().startswith(b"latitude"):

@@ -149,7 +149,10 @@ def group(new: list[Hotspot], *, now: dt.datetime) -> Outcome:
             for loser in joined[1:]:
                 _merge(loser, survivor, now)
                 out.merged.append((loser.pk, survivor.pk))
-            latest_new = max(new[i].acquired_at for i in members)
+            # The latest detection joining the survivor: new hotspots, and the merged events'.
+            latest_new = max(
+                [new[i].acquired_at for i in members] + [e.last_detected_at for e in joined[1:]]
+            )
             if (
                 survivor.status == EventStatus.OUT
                 and survivor.out_at

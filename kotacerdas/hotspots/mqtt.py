@@ -10,6 +10,8 @@ signature, time and nonce, so a leaked broker password alone cannot raise an ala
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import urllib.parse
 from typing import Any
@@ -63,7 +65,9 @@ class Listener:
     """A paho client that subscribes and dispatches. `start()` runs its network loop in a
     thread (tests, benchmarks); `run_forever()` blocks (the management command)."""
 
-    def __init__(self, *, client_id: str = "kotacerdas-listener") -> None:
+    def __init__(self, *, client_id: str = "") -> None:
+        # A distinct id per process: a broker drops an older session that reuses an id.
+        client_id = client_id or f"kotacerdas-listener-{socket.gethostname()}-{os.getpid()}"
         host, port, user, password, tls = broker()
         self.host, self.port = host, port
         self.connected = threading.Event()
@@ -102,8 +106,10 @@ class Listener:
             raise TimeoutError(f"no MQTT broker answered at {self.host}:{self.port}")
 
     def stop(self) -> None:
-        self.client.loop_stop()
+        # Disconnect first: the network thread then ends at once (stopping the loop first
+        # waits out its one-second select).
         self.client.disconnect()
+        self.client.loop_stop()
 
     def run_forever(self) -> None:
         self.client.connect(self.host, self.port, keepalive=30)
@@ -124,5 +130,5 @@ def publish(topic: str, payload: bytes, *, qos: int = 1, timeout: float = 5.0) -
         info = client.publish(topic, payload, qos=qos)
         info.wait_for_publish(timeout)
     finally:
+        client.disconnect()  # before loop_stop, which otherwise waits a second
         client.loop_stop()
-        client.disconnect()

@@ -424,7 +424,9 @@ def _alerts_create(
     rows = [r for r in rows if (r.recipient_id, r.channel) not in existing]
     FireAlert.objects.bulk_create(rows, ignore_conflicts=True)
     saved = list(
-        FireAlert.objects.filter(key=key, status=AlertStatus.PENDING).select_related("recipient")
+        FireAlert.objects.filter(
+            key=key, status=AlertStatus.PENDING, recipient__in=[p.pk for p in recipients]
+        ).select_related("recipient")
     )
     queued: list[int] = []
     for alert in saved:
@@ -451,6 +453,10 @@ def _alerts_create(
 def _enqueue_deliveries(alert_ids: list[int], run_after: dt.datetime | None = None) -> None:
     from .tasks import fire_alert_deliver
 
+    if run_after and not fire_alert_deliver.get_backend().supports_defer:
+        # A backend that cannot defer (the immediate one) would retry at once, or refuse the
+        # task and break the caller's commit: leave the retry to `alerts_requeue_due`.
+        return
     task = fire_alert_deliver.using(run_after=run_after) if run_after else fire_alert_deliver
     for alert_id in alert_ids:
         task.enqueue(alert_id=alert_id)
@@ -772,6 +778,10 @@ def _checker(user_id: Any) -> Any:
     except (TypeError, ValueError):
         pk = 0
     user = get_user_model().objects.filter(pk=pk, is_active=True).first()
+    if user is not None:
+        # Judge the officer as they will act: signed in with TOTP (staff permissions need a
+        # verified session, which a user loaded here never has).
+        user.is_verified = lambda: True  # type: ignore[attr-defined]
     if (
         user is None
         or not user.has_perm(policy.GROUND_CHECK)
@@ -1150,6 +1160,7 @@ def sensor_message_receive(
             result = _sensor_accept(sensor, message, channel, now)
         return result
     except signing.BadMessage as exc:
+        claimed = claimed or signing.claimed_sensor(raw)
         logger.warning(
             "sensor message refused: %s (claimed %r over %s) %s",
             exc.code,
@@ -1311,15 +1322,16 @@ def firms_fetch(*, now: dt.datetime | None = None) -> FetchResult:
             continue
         if body.strip().count(b"\n") == 0:
             continue  # header only: no hotspots in the box
-        runs.append(
-            hotspots_import(
-                actor=None,
-                source=ImportSource.FIRMS_API,
-                data=body,
-                filename=f"{source} {now or timezone.now():%Y-%m-%d %H:%M}",
-                now=now,
-            )
+        run = hotspots_import(
+            actor=None,
+            source=ImportSource.FIRMS_API,
+            data=body,
+            filename=f"{source} {now or timezone.now():%Y-%m-%d %H:%M}",
+            now=now,
         )
+        runs.append(run)
+        if run.outcome == ImportOutcome.REFUSED:
+            problems.append(f"{source}: refused ({run.code}): {run.message}")
     message = "; ".join(problems) or f"{len(runs)} fetch(es) imported"
     return FetchResult(True, runs, message)
 

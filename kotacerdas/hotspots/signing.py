@@ -120,6 +120,18 @@ def parse(raw: bytes) -> Message:
     )
 
 
+def claimed_sensor(raw: bytes) -> str:
+    """The sensor a refused message names (for the log), or "" when it names none."""
+    if len(raw) > 4096:
+        return ""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    sensor = data.get("sensor") if isinstance(data, dict) else None
+    return sensor[:80] if isinstance(sensor, str) else ""
+
+
 def verify(secret: str, message: Message) -> bool:
     expected = hmac.new(
         secret.encode(),

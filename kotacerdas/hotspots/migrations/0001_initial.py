@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,249 +14,554 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='GroupingState',
+            name="GroupingState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(default='fires', max_length=16, unique=True)),
-                ('runs', models.PositiveIntegerField(default=0)),
-                ('changed_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(default="fires", max_length=16, unique=True)),
+                ("runs", models.PositiveIntegerField(default=0)),
+                ("changed_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='FireEvent',
+            name="FireEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ref', models.CharField(max_length=16, unique=True)),
-                ('status', models.CharField(choices=[('baru', 'New'), ('dicek_lapangan', 'Ground-checked'), ('ditangani', 'Being handled'), ('padam', 'Extinguished')], db_index=True, default='baru', max_length=16)),
-                ('check_result', models.CharField(blank=True, choices=[('api', 'Fire'), ('bukan_api', 'No fire')], max_length=10)),
-                ('hotspot_count', models.PositiveIntegerField(default=0)),
-                ('frp_total', models.FloatField(default=0.0)),
-                ('max_confidence', models.CharField(choices=[('rendah', 'Low'), ('sedang', 'Nominal'), ('tinggi', 'High')], max_length=8)),
-                ('first_detected_at', models.DateTimeField(db_index=True)),
-                ('last_detected_at', models.DateTimeField(db_index=True)),
-                ('lat', models.FloatField()),
-                ('lng', models.FloatField()),
-                ('min_lat', models.FloatField()),
-                ('min_lng', models.FloatField()),
-                ('max_lat', models.FloatField()),
-                ('max_lng', models.FloatField()),
-                ('desa_code', models.CharField(db_index=True, max_length=20)),
-                ('desa_name', models.CharField(max_length=120)),
-                ('kecamatan_code', models.CharField(db_index=True, max_length=20)),
-                ('kecamatan_name', models.CharField(max_length=120)),
-                ('alertable', models.BooleanField(default=False)),
-                ('alerted_at', models.DateTimeField(blank=True, null=True)),
-                ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('handled_at', models.DateTimeField(blank=True, null=True)),
-                ('out_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='merged', to='hotspots.fireevent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ref", models.CharField(max_length=16, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("baru", "New"),
+                            ("dicek_lapangan", "Ground-checked"),
+                            ("ditangani", "Being handled"),
+                            ("padam", "Extinguished"),
+                        ],
+                        db_index=True,
+                        default="baru",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "check_result",
+                    models.CharField(
+                        blank=True,
+                        choices=[("api", "Fire"), ("bukan_api", "No fire")],
+                        max_length=10,
+                    ),
+                ),
+                ("hotspot_count", models.PositiveIntegerField(default=0)),
+                ("frp_total", models.FloatField(default=0.0)),
+                (
+                    "max_confidence",
+                    models.CharField(
+                        choices=[("rendah", "Low"), ("sedang", "Nominal"), ("tinggi", "High")],
+                        max_length=8,
+                    ),
+                ),
+                ("first_detected_at", models.DateTimeField(db_index=True)),
+                ("last_detected_at", models.DateTimeField(db_index=True)),
+                ("lat", models.FloatField()),
+                ("lng", models.FloatField()),
+                ("min_lat", models.FloatField()),
+                ("min_lng", models.FloatField()),
+                ("max_lat", models.FloatField()),
+                ("max_lng", models.FloatField()),
+                ("desa_code", models.CharField(db_index=True, max_length=20)),
+                ("desa_name", models.CharField(max_length=120)),
+                ("kecamatan_code", models.CharField(db_index=True, max_length=20)),
+                ("kecamatan_name", models.CharField(max_length=120)),
+                ("alertable", models.BooleanField(default=False)),
+                ("alerted_at", models.DateTimeField(blank=True, null=True)),
+                ("checked_at", models.DateTimeField(blank=True, null=True)),
+                ("handled_at", models.DateTimeField(blank=True, null=True)),
+                ("out_at", models.DateTimeField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="merged",
+                        to="hotspots.fireevent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-last_detected_at', '-pk'],
+                "ordering": ["-last_detected_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='FireAlert',
+            name="FireAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('kejadian_baru', 'New fire event'), ('ringkasan', 'Morning summary'), ('sensor_mati', 'Sensor offline')], max_length=16)),
-                ('key', models.CharField(max_length=60)),
-                ('channel', models.CharField(choices=[('aplikasi', 'In-app'), ('email', 'E-mail'), ('sms', 'SMS/WhatsApp')], max_length=10)),
-                ('address', models.CharField(blank=True, max_length=200)),
-                ('title', models.CharField(max_length=200)),
-                ('body', models.TextField(blank=True)),
-                ('url', models.CharField(blank=True, max_length=300)),
-                ('status', models.CharField(choices=[('menunggu', 'Waiting'), ('terkirim', 'Delivered'), ('gagal', 'Failed')], db_index=True, default='menunggu', max_length=10)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.CharField(blank=True, max_length=300)),
-                ('provider_id', models.CharField(blank=True, max_length=100)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fire_alerts', to=settings.AUTH_USER_MODEL)),
-                ('event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='hotspots.fireevent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("kejadian_baru", "New fire event"),
+                            ("ringkasan", "Morning summary"),
+                            ("sensor_mati", "Sensor offline"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("key", models.CharField(max_length=60)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("aplikasi", "In-app"),
+                            ("email", "E-mail"),
+                            ("sms", "SMS/WhatsApp"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=200)),
+                ("title", models.CharField(max_length=200)),
+                ("body", models.TextField(blank=True)),
+                ("url", models.CharField(blank=True, max_length=300)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("menunggu", "Waiting"),
+                            ("terkirim", "Delivered"),
+                            ("gagal", "Failed"),
+                        ],
+                        db_index=True,
+                        default="menunggu",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("last_error", models.CharField(blank=True, max_length=300)),
+                ("provider_id", models.CharField(blank=True, max_length=100)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fire_alerts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="hotspots.fireevent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='EventIncident',
+            name="EventIncident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('incident_ref', models.CharField(max_length=16)),
-                ('distance_m', models.FloatField()),
-                ('linked_at', models.DateTimeField()),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incidents', to='hotspots.fireevent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("incident_ref", models.CharField(max_length=16)),
+                ("distance_m", models.FloatField()),
+                ("linked_at", models.DateTimeField()),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="incidents",
+                        to="hotspots.fireevent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['linked_at', 'pk'],
+                "ordering": ["linked_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='GroundCheck',
+            name="GroundCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('ditugaskan', 'Assigned'), ('selesai', 'Reported'), ('dibatalkan', 'Cancelled')], db_index=True, default='ditugaskan', max_length=12)),
-                ('assignee_region_code', models.CharField(blank=True, db_index=True, max_length=20)),
-                ('assignee_region_name', models.CharField(blank=True, max_length=120)),
-                ('instructions', models.TextField(blank=True)),
-                ('assigned_at', models.DateTimeField()),
-                ('result', models.CharField(blank=True, choices=[('api', 'Fire'), ('bukan_api', 'No fire')], max_length=10)),
-                ('note', models.TextField(blank=True)),
-                ('lat', models.FloatField(blank=True, null=True)),
-                ('lng', models.FloatField(blank=True, null=True)),
-                ('photo', models.FileField(blank=True, upload_to='fires/%Y/%m/')),
-                ('thumbnail', models.FileField(blank=True, upload_to='fires/%Y/%m/')),
-                ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('assigned_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('assignee_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='fire_checks', to=settings.AUTH_USER_MODEL)),
-                ('checked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checks', to='hotspots.fireevent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("ditugaskan", "Assigned"),
+                            ("selesai", "Reported"),
+                            ("dibatalkan", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="ditugaskan",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "assignee_region_code",
+                    models.CharField(blank=True, db_index=True, max_length=20),
+                ),
+                ("assignee_region_name", models.CharField(blank=True, max_length=120)),
+                ("instructions", models.TextField(blank=True)),
+                ("assigned_at", models.DateTimeField()),
+                (
+                    "result",
+                    models.CharField(
+                        blank=True,
+                        choices=[("api", "Fire"), ("bukan_api", "No fire")],
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("lat", models.FloatField(blank=True, null=True)),
+                ("lng", models.FloatField(blank=True, null=True)),
+                ("photo", models.FileField(blank=True, upload_to="fires/%Y/%m/")),
+                ("thumbnail", models.FileField(blank=True, upload_to="fires/%Y/%m/")),
+                ("checked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assigned_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "assignee_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="fire_checks",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "checked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checks",
+                        to="hotspots.fireevent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-assigned_at', '-pk'],
+                "ordering": ["-assigned_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ImportRun',
+            name="ImportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('unggah', 'Uploaded file'), ('perintah', 'Command'), ('firms_api', 'FIRMS area API')], max_length=12)),
-                ('filename', models.CharField(blank=True, max_length=200)),
-                ('file_format', models.CharField(blank=True, choices=[('arsip', 'FIRMS archive (standard)'), ('nrt', 'FIRMS near real time')], max_length=8)),
-                ('sha256', models.CharField(blank=True, max_length=64)),
-                ('size_bytes', models.PositiveBigIntegerField(default=0)),
-                ('outcome', models.CharField(choices=[('selesai', 'Imported'), ('ditolak', 'Refused')], max_length=8)),
-                ('rows_total', models.PositiveIntegerField(default=0)),
-                ('rows_outside', models.PositiveIntegerField(default=0)),
-                ('rows_new', models.PositiveIntegerField(default=0)),
-                ('rows_duplicate', models.PositiveIntegerField(default=0)),
-                ('events_new', models.PositiveIntegerField(default=0)),
-                ('error_count', models.PositiveIntegerField(default=0)),
-                ('code', models.CharField(blank=True, max_length=60)),
-                ('errors', models.JSONField(blank=True, default=list)),
-                ('message', models.CharField(blank=True, max_length=300)),
-                ('started_at', models.DateTimeField()),
-                ('duration_ms', models.PositiveIntegerField(default=0)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("unggah", "Uploaded file"),
+                            ("perintah", "Command"),
+                            ("firms_api", "FIRMS area API"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("filename", models.CharField(blank=True, max_length=200)),
+                (
+                    "file_format",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("arsip", "FIRMS archive (standard)"),
+                            ("nrt", "FIRMS near real time"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("sha256", models.CharField(blank=True, max_length=64)),
+                ("size_bytes", models.PositiveBigIntegerField(default=0)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("selesai", "Imported"), ("ditolak", "Refused")], max_length=8
+                    ),
+                ),
+                ("rows_total", models.PositiveIntegerField(default=0)),
+                ("rows_outside", models.PositiveIntegerField(default=0)),
+                ("rows_new", models.PositiveIntegerField(default=0)),
+                ("rows_duplicate", models.PositiveIntegerField(default=0)),
+                ("events_new", models.PositiveIntegerField(default=0)),
+                ("error_count", models.PositiveIntegerField(default=0)),
+                ("code", models.CharField(blank=True, max_length=60)),
+                ("errors", models.JSONField(blank=True, default=list)),
+                ("message", models.CharField(blank=True, max_length=300)),
+                ("started_at", models.DateTimeField()),
+                ("duration_ms", models.PositiveIntegerField(default=0)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-pk'],
+                "ordering": ["-started_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Hotspot',
+            name="Hotspot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fingerprint', models.CharField(max_length=40, unique=True)),
-                ('lat', models.FloatField()),
-                ('lng', models.FloatField()),
-                ('acquired_at', models.DateTimeField(db_index=True)),
-                ('satellite', models.CharField(max_length=8)),
-                ('instrument', models.CharField(max_length=8)),
-                ('confidence', models.CharField(choices=[('rendah', 'Low'), ('sedang', 'Nominal'), ('tinggi', 'High')], max_length=8)),
-                ('confidence_raw', models.CharField(max_length=8)),
-                ('brightness', models.FloatField()),
-                ('brightness_2', models.FloatField(blank=True, null=True)),
-                ('scan', models.FloatField(blank=True, null=True)),
-                ('track', models.FloatField(blank=True, null=True)),
-                ('frp', models.FloatField()),
-                ('daynight', models.CharField(blank=True, max_length=1)),
-                ('fire_type', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('version', models.CharField(max_length=12)),
-                ('desa_code', models.CharField(db_index=True, max_length=20)),
-                ('desa_name', models.CharField(max_length=120)),
-                ('kecamatan_code', models.CharField(max_length=20)),
-                ('kecamatan_name', models.CharField(max_length=120)),
-                ('approximate', models.BooleanField(default=False)),
-                ('event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='hotspots', to='hotspots.fireevent')),
-                ('import_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='hotspots.importrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fingerprint", models.CharField(max_length=40, unique=True)),
+                ("lat", models.FloatField()),
+                ("lng", models.FloatField()),
+                ("acquired_at", models.DateTimeField(db_index=True)),
+                ("satellite", models.CharField(max_length=8)),
+                ("instrument", models.CharField(max_length=8)),
+                (
+                    "confidence",
+                    models.CharField(
+                        choices=[("rendah", "Low"), ("sedang", "Nominal"), ("tinggi", "High")],
+                        max_length=8,
+                    ),
+                ),
+                ("confidence_raw", models.CharField(max_length=8)),
+                ("brightness", models.FloatField()),
+                ("brightness_2", models.FloatField(blank=True, null=True)),
+                ("scan", models.FloatField(blank=True, null=True)),
+                ("track", models.FloatField(blank=True, null=True)),
+                ("frp", models.FloatField()),
+                ("daynight", models.CharField(blank=True, max_length=1)),
+                ("fire_type", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("version", models.CharField(max_length=12)),
+                ("desa_code", models.CharField(db_index=True, max_length=20)),
+                ("desa_name", models.CharField(max_length=120)),
+                ("kecamatan_code", models.CharField(max_length=20)),
+                ("kecamatan_name", models.CharField(max_length=120)),
+                ("approximate", models.BooleanField(default=False)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="hotspots",
+                        to="hotspots.fireevent",
+                    ),
+                ),
+                (
+                    "import_run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="hotspots.importrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['acquired_at', 'pk'],
+                "ordering": ["acquired_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Sensor',
+            name="Sensor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('kind', models.CharField(choices=[('asap', 'Smoke'), ('panas', 'Heat'), ('multi', 'Smoke and heat')], default='asap', max_length=8)),
-                ('building', models.CharField(max_length=160)),
-                ('address', models.CharField(blank=True, max_length=300)),
-                ('lat', models.FloatField()),
-                ('lng', models.FloatField()),
-                ('desa_code', models.CharField(db_index=True, max_length=20)),
-                ('desa_name', models.CharField(max_length=120)),
-                ('kecamatan_code', models.CharField(max_length=20)),
-                ('kecamatan_name', models.CharField(max_length=120)),
-                ('agency_id', models.IntegerField(blank=True, db_index=True, null=True)),
-                ('secret_encrypted', models.TextField()),
-                ('is_active', models.BooleanField(default=True)),
-                ('heartbeat_seconds', models.PositiveIntegerField(default=300)),
-                ('online', models.BooleanField(default=False)),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('offline_since', models.DateTimeField(blank=True, null=True)),
-                ('last_alarm_at', models.DateTimeField(blank=True, null=True)),
-                ('is_demo', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("asap", "Smoke"), ("panas", "Heat"), ("multi", "Smoke and heat")],
+                        default="asap",
+                        max_length=8,
+                    ),
+                ),
+                ("building", models.CharField(max_length=160)),
+                ("address", models.CharField(blank=True, max_length=300)),
+                ("lat", models.FloatField()),
+                ("lng", models.FloatField()),
+                ("desa_code", models.CharField(db_index=True, max_length=20)),
+                ("desa_name", models.CharField(max_length=120)),
+                ("kecamatan_code", models.CharField(max_length=20)),
+                ("kecamatan_name", models.CharField(max_length=120)),
+                ("agency_id", models.IntegerField(blank=True, db_index=True, null=True)),
+                ("secret_encrypted", models.TextField()),
+                ("is_active", models.BooleanField(default=True)),
+                ("heartbeat_seconds", models.PositiveIntegerField(default=300)),
+                ("online", models.BooleanField(default=False)),
+                ("last_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("offline_since", models.DateTimeField(blank=True, null=True)),
+                ("last_alarm_at", models.DateTimeField(blank=True, null=True)),
+                ("is_demo", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='SensorMessage',
+            name="SensorMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('claimed_code', models.CharField(blank=True, max_length=80)),
-                ('channel', models.CharField(choices=[('mqtt', 'MQTT'), ('http', 'Webhook')], max_length=6)),
-                ('message_type', models.CharField(blank=True, max_length=12)),
-                ('outcome', models.CharField(choices=[('diterima', 'Accepted'), ('ditolak', 'Refused')], max_length=10)),
-                ('reason', models.CharField(blank=True, max_length=60)),
-                ('detail', models.CharField(blank=True, max_length=300)),
-                ('incident_ref', models.CharField(blank=True, max_length=16)),
-                ('received_at', models.DateTimeField(db_index=True)),
-                ('sensor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='messages', to='hotspots.sensor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("claimed_code", models.CharField(blank=True, max_length=80)),
+                (
+                    "channel",
+                    models.CharField(choices=[("mqtt", "MQTT"), ("http", "Webhook")], max_length=6),
+                ),
+                ("message_type", models.CharField(blank=True, max_length=12)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("diterima", "Accepted"), ("ditolak", "Refused")], max_length=10
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=60)),
+                ("detail", models.CharField(blank=True, max_length=300)),
+                ("incident_ref", models.CharField(blank=True, max_length=16)),
+                ("received_at", models.DateTimeField(db_index=True)),
+                (
+                    "sensor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="messages",
+                        to="hotspots.sensor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at', '-pk'],
+                "ordering": ["-received_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='SensorNonce',
+            name="SensorNonce",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nonce', models.CharField(max_length=64)),
-                ('seen_at', models.DateTimeField(db_index=True)),
-                ('sensor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='hotspots.sensor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("nonce", models.CharField(max_length=64)),
+                ("seen_at", models.DateTimeField(db_index=True)),
+                (
+                    "sensor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="hotspots.sensor",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='fireevent',
-            index=models.Index(fields=['kecamatan_code', 'first_detected_at'], name='fire_event_kec_idx'),
+            model_name="fireevent",
+            index=models.Index(
+                fields=["kecamatan_code", "first_detected_at"], name="fire_event_kec_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='firealert',
-            constraint=models.UniqueConstraint(fields=('key', 'recipient', 'channel'), name='fire_alert_once'),
+            model_name="firealert",
+            constraint=models.UniqueConstraint(
+                fields=("key", "recipient", "channel"), name="fire_alert_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='eventincident',
-            constraint=models.UniqueConstraint(fields=('event', 'incident_ref'), name='fire_event_incident'),
+            model_name="eventincident",
+            constraint=models.UniqueConstraint(
+                fields=("event", "incident_ref"), name="fire_event_incident"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='groundcheck',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'ditugaskan')), fields=('event',), name='fire_one_open_check_per_event'),
+            model_name="groundcheck",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "ditugaskan")),
+                fields=("event",),
+                name="fire_one_open_check_per_event",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sensornonce',
-            constraint=models.UniqueConstraint(fields=('sensor', 'nonce'), name='sensor_nonce_once'),
+            model_name="sensornonce",
+            constraint=models.UniqueConstraint(
+                fields=("sensor", "nonce"), name="sensor_nonce_once"
+            ),
         ),
     ]

@@ -304,11 +304,8 @@ def test_fire_season_from_file_to_ground_check(
         f"{len(season['hotspots'])} hotspot(s) and {len(season['events'])} event(s)"
     )
     expect(desk.locator("#fires-map .leaflet-overlay-pane canvas")).to_have_count(1)
-    desk.wait_for_function("() => true")  # the canvas is painted on the next frame
-    deadline = time.monotonic() + 10
-    while hotspot_pixels(desk) == 0 and time.monotonic() < deadline:
-        desk.wait_for_timeout(200)
-    assert hotspot_pixels(desk) > 0, "no hotspot drawn on the map"
+    # Leaflet paints the markers on a canvas (preferCanvas): look for their colours on it.
+    wait_until(lambda: hotspot_pixels(desk) > 0, "hotspots drawn on the map", 10)
     rows = desk.locator(".fires-col-events tr[data-ref]")
     expect(rows.first).to_be_visible()
     assert rows.count() == min(100, len(season["events"]))
@@ -365,7 +362,7 @@ def test_fire_season_from_file_to_ground_check(
     expect(form.locator("select[name=desa_code]")).to_have_value(UJUNG_PANDARAN)
     form.locator("textarea[name=instructions]").fill("Cek kebun sawit di belakang pantai.")
     form.get_by_role("button", name="Assign the ground check").click()
-    expect(desk.locator(".messages, [role=status], .message").first).to_contain_text(
+    expect(desk.locator(".messages")).to_contain_text(
         f"Ground check of {event.ref} assigned to {event.desa_name}"
     )
     expect(desk.locator(".fires-event-summary [data-open-check]")).to_be_visible()
@@ -385,31 +382,64 @@ def test_fire_season_from_file_to_ground_check(
     expect(notes).to_contain_text(f"Fire event in {event.desa_name}, {event.kecamatan_name}")
     request_link = notes.get_by_role("link", name=f"Ground check requested: {event.ref}")
     expect(request_link).to_be_visible()
-    screenshot(phone, "operator-alert")
+    docs_screenshot(screenshot, phone, "alert")
     request_link.click()
     expect(phone).to_have_url(f"{live_server.url}/kantor/karhutla/cek/{check.pk}/")
     expect(phone.locator("h1")).to_contain_text(event.ref)
     expect(phone.locator("body")).to_contain_text("Cek kebun sawit di belakang pantai.")
 
-    # --- The answer: fire, a photo, a note.
-    phone.locator("input[name=result][value=api]").check()
-    phone.locator("input[type=file][name=photo]").set_input_files(str(jpeg(tmp_path / "cek.jpg")))
-    note = phone.locator("textarea[name=note]")
-    if note.count():
-        note.fill("Api kecil di lahan gambut, warga sudah memadamkan sebagian.")
+    # --- The answer, standing at the fire: "Fire", a photo, a note; the phone's position.
+    phone.context.grant_permissions(["geolocation"], origin=live_server.url)
+    phone.context.set_geolocation({"latitude": points[1][0], "longitude": points[1][1]})
+    phone.reload()
+    answer = phone.locator("#answer-form")
+    expect(answer.locator("input[name=lat]")).to_have_value(f"{points[1][0]:.6f}")
+    # (The big buttons' CSS puts an emoji before the label: "🔥 Fire" and "✓ No fire".)
+    answer.get_by_role("radio", name=re.compile(r"^\W*Fire$")).check()
+    expect(answer.get_by_role("radio", name=re.compile(r"No fire$"))).not_to_be_checked()
+    answer.locator("input[type=file][name=photo]").set_input_files(str(jpeg(tmp_path / "cek.jpg")))
+    expect(answer.locator("[data-photo-preview]")).to_be_visible()
+    answer.locator("textarea[name=note]").fill(
+        "Api kecil di lahan gambut, warga sudah memadamkan sebagian."
+    )
     screenshot(phone, "operator-check-form")
-    phone.locator("form:has(input[name=photo]) [type=submit]").click()
+    answer.get_by_role("button", name="Send the answer").click()
     wait_until(
         lambda: GroundCheck.objects.filter(pk=check.pk, status=CheckStatus.DONE).exists(),
         "the ground check's answer",
     )
-    expect(phone.locator("body")).to_contain_text("Fire")
-    expect(phone.locator("input[type=file][name=photo]")).to_have_count(0)
-    screenshot(phone, "operator-check-done")
+    expect(phone.locator(".messages")).to_contain_text(
+        f"Thank you. Your ground check of {event.ref} was sent: Fire."
+    )
+    # Back on "My ground checks": nothing waits, the answer is listed; it opens with the photo.
+    expect(phone).to_have_url(f"{live_server.url}/kantor/karhutla/cek/")
+    expect(phone.locator("h1")).to_have_text("My ground checks")
+    expect(phone.locator("main")).to_contain_text("No ground check is waiting for you.")
+    answered_link = phone.get_by_role("link", name=re.compile(re.escape(event.ref)))
+    expect(answered_link).to_have_count(1)
+    screenshot(phone, "operator-checks-done")
+    answered_link.click()
+    expect(phone).to_have_url(f"{live_server.url}/kantor/karhutla/cek/{check.pk}/")
+    done = phone.locator("[data-answer]")
+    expect(done.locator("[data-result]")).to_have_attribute("data-result", "api")
+    expect(done.locator("[data-result]")).to_have_text("Fire")
+    expect(done.locator("[data-note]")).to_contain_text("Api kecil di lahan gambut")
+    photo = done.locator("img")
+    expect(photo).to_be_visible()
+    phone.wait_for_function(
+        "(el) => el.complete && el.naturalWidth > 0", arg=photo.element_handle()
+    )
+    expect(phone.locator("#answer-form")).to_have_count(0)
+    docs_screenshot(screenshot, phone, "check-answered")
 
     check.refresh_from_db()
     event.refresh_from_db()
     assert (check.result, check.checked_by_id) == (CheckResult.FIRE, operator.pk)
+    assert check.note.startswith("Api kecil")
+    assert (round(check.lat, 5), round(check.lng, 5)) == (
+        round(points[1][0], 5),
+        round(points[1][1], 5),
+    )
     assert check.photo
     assert check.thumbnail
     assert (event.status, event.check_result) == (EventStatus.CHECKED, CheckResult.FIRE)
@@ -427,7 +457,7 @@ def test_fire_season_from_file_to_ground_check(
     thumb = answered.locator("img")
     expect(thumb).to_be_visible()
     desk.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=thumb.element_handle())
-    screenshot(desk, "event-checked")
+    docs_screenshot(screenshot, desk, "event-checked")
 
 
 # --- A building sensor's alarm over MQTT --------------------------------------------------------
@@ -501,7 +531,7 @@ def test_sensor_alarm_over_mqtt_reaches_the_desk(
     expect(card).to_contain_text("Pasar Keramat Sampit")
     expect(card).to_contain_text(place.desa.name)
     expect(desk.locator("[data-count=open]")).to_have_text("1")
-    screenshot(desk, "board-sensor-alarm")
+    docs_screenshot(screenshot, desk, "board-sensor-alarm")
     sensor.refresh_from_db()
     assert sensor.online
     assert sensor.last_alarm_at is not None
@@ -511,7 +541,7 @@ def test_sensor_alarm_over_mqtt_reaches_the_desk(
 @pytest.fixture
 def fire_season(agencies: dict[str, Agency], make_staff: Callable[..., Any]) -> dict[str, Any]:
     """The 2022 archive imported by the BPBD officer, a fresh event in Ujung Pandaran with a
-    ground check assigned to the desa, a refused file and a building sensor."""
+    ground check assigned to the desa, and a Damkar building sensor with its message log."""
     officer = make_staff(Role.PETUGAS_OPD, agency=agencies["bpbd"], full_name="Bayu BPBD")
     operator = make_staff(Role.OPERATOR_DESA, region_code=UJUNG_PANDARAN, full_name="Nur Operator")
     officer.is_verified = lambda: True
@@ -525,6 +555,7 @@ def fire_season(agencies: dict[str, Agency], make_staff: Callable[..., Any]) -> 
         instructions="Cek kebun sawit di belakang pantai; temui Pak RT 03.",
     )
     place = locate(*SAMPIT)
+    secret = signing.new_secret()
     Sensor.objects.create(
         code="pasar-keramat-01",
         name="Detektor asap lantai 2",
@@ -536,10 +567,24 @@ def fire_season(agencies: dict[str, Agency], make_staff: Callable[..., Any]) -> 
         desa_name=place.desa.name,
         kecamatan_code=place.kecamatan.code,
         kecamatan_name=place.kecamatan.name,
-        agency_id=agencies["bpbd"].pk,
-        secret_encrypted=crypto.encrypt(signing.new_secret()),
+        agency_id=agencies["damkar"].pk,
+        secret_encrypted=crypto.encrypt(secret),
     )
-    return {"officer": officer, "operator": operator, "event": event, "check": check}
+    # Its log: a heartbeat accepted, a message with a wrong signature refused.
+    for key in (secret, signing.new_secret()):
+        raw = signing.signed_message(
+            key, "pasar-keramat-01", "heartbeat", int(time.time()), secrets.token_hex(8)
+        )
+        services.sensor_message_receive(channel=MessageChannel.HTTP, raw=raw)
+    # Sensors are managed by the owner agency's head (Damkar's here).
+    damkar_head = make_staff(Role.KEPALA_OPD, agency=agencies["damkar"], full_name="Kepala Damkar")
+    return {
+        "officer": officer,
+        "operator": operator,
+        "damkar_head": damkar_head,
+        "event": event,
+        "check": check,
+    }
 
 
 def refused_file() -> bytes:
@@ -583,6 +628,9 @@ def test_fire_pages_at_phone_and_desktop_width(
     officer = browser_page(new_page, live_server, viewport, fire_season["officer"])
     visit(officer, "/kantor/karhutla/", "map", "Fire detection")
     expect(officer.locator(".fires-map-status")).to_contain_text("2 hotspot(s)")
+    start, end = SEASON_2022
+    visit(officer, f"/kantor/karhutla/?start={start}&end={end}", "map-2022", "Fire detection")
+    expect(officer.locator(".fires-map-status")).to_contain_text("61 hotspot(s)")
     visit(officer, f"/kantor/karhutla/kejadian/{event.ref}/", "event", event.ref)
     expect(officer.locator("[data-open-check]").first).to_be_visible()
 
@@ -599,8 +647,9 @@ def test_fire_pages_at_phone_and_desktop_width(
     visit(officer, "/kantor/karhutla/impor/", "imports", "Hotspot imports")
     expect(officer.locator(".fires-runs tr[data-outcome=ditolak]")).to_have_count(1)
 
-    visit(officer, "/kantor/karhutla/sensor/", "sensors", "")
-    expect(officer.locator("body")).to_contain_text("Pasar Keramat Sampit")
+    head = browser_page(new_page, live_server, viewport, fire_season["damkar_head"])
+    visit(head, "/kantor/karhutla/sensor/", "sensors", "Fire sensors")
+    expect(head.locator("tr[data-sensor=pasar-keramat-01]")).to_contain_text("Pasar Keramat")
 
     operator = browser_page(new_page, live_server, viewport, fire_season["operator"])
     visit(operator, f"/kantor/karhutla/cek/{check.pk}/", "check", event.ref)
@@ -608,6 +657,10 @@ def test_fire_pages_at_phone_and_desktop_width(
 
     public = browser_page(new_page, live_server, viewport)
     visit(public, "/titik-panas/", "public-map", "Hotspot map")
-    expect(public.locator(".fires-map-status")).not_to_be_empty()
+    expect(public.locator(".fires-map-status")).to_contain_text("2 hotspot(s) and 1 event(s)")
+    # Nothing of the response reaches the public: no instructions, people or photos.
+    expect(public.locator("main")).not_to_contain_text("Cek kebun sawit")
+    expect(public.locator("main")).not_to_contain_text("Nur Operator")
+    expect(public.locator("main img")).to_have_count(0)
 
     assert {k: v for k, v in problems.items() if v} == {}

@@ -5,6 +5,7 @@ reaches everything."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,16 @@ def fire_agency_ids() -> set[int]:
     return {a.pk for a in agency_by_codes(codes=list(settings.FIRES_AGENCY_CODES)).values()}
 
 
+def _fire_agency_ids_for(actor: Any) -> set[int]:
+    """The fire agencies' ids, looked up once per actor object (i.e. once per request)."""
+    cached = getattr(actor, "_fire_agency_ids", None)
+    if cached is None:
+        cached = fire_agency_ids()
+        with contextlib.suppress(AttributeError):  # e.g. AnonymousUser has slots
+            actor._fire_agency_ids = cached
+    return cached
+
+
 def area_for(actor: Any, perm: str) -> Area:
     scope = scope_for(actor=actor, perm=perm)
     codes: list[str] = []
@@ -54,7 +65,7 @@ def area_for(actor: Any, perm: str) -> Area:
             return Area(everything=True)
         if grant.agency_id is not None:
             if agencies is None:
-                agencies = fire_agency_ids()
+                agencies = _fire_agency_ids_for(actor)
             if grant.agency_id not in agencies:
                 continue
             if grant.region_code is None:

@@ -51,9 +51,12 @@ def _error(exc: ServiceError) -> HttpResponse:
 
 
 # --- The map's data -------------------------------------------------------------------------------
-def map_json_response(request: HttpRequest, start: dt.date, end: dt.date) -> HttpResponse:
+def map_json_response(
+    request: HttpRequest, start: dt.date, end: dt.date, *, public: bool = True
+) -> HttpResponse:
     """`selectors.map_data` as JSON with an ETag (the data's version and the period): a request
-    whose If-None-Match carries it gets a 304 without the data being read."""
+    whose If-None-Match carries it gets a 304 without the data being read. The back office's
+    copy (`public=False`) is private to the browser and revalidated every time."""
     version = selectors.map_version()
     etag = f'"fires-{version}-{start.isoformat()}-{end.isoformat()}"'
     sent = {
@@ -67,7 +70,10 @@ def map_json_response(request: HttpRequest, start: dt.date, end: dt.date) -> Htt
         body = selectors.map_data_json(start=start, end=end, version=version)
         response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["ETag"] = etag
-    patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
+    if public:
+        patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
+    else:
+        patch_cache_control(response, private=True, no_cache=True)
     return response
 
 

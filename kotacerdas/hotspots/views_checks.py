@@ -47,7 +47,11 @@ def directions(lat: float, lng: float, label: str = "") -> dict[str, str]:
 
 def _card(check: GroundCheck) -> dict[str, Any]:
     event: FireEvent = check.event
-    return {"check": check, "event": event, "directions": directions(event.lat, event.lng, event.ref)}
+    return {
+        "check": check,
+        "event": event,
+        "directions": directions(event.lat, event.lng, event.ref),
+    }
 
 
 def _may_answer(user: Any, check: GroundCheck) -> bool:
@@ -140,6 +144,9 @@ def check_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return _detail_page(request, fresh, error=exc, status=409)
     except ServiceError as exc:
         apply_service_error(form, exc)
+        if data["photo"] is None and "photo" not in exc.fields:
+            # The service stops at the first problem; on a slow network say both at once.
+            form.add_error("photo", _("Attach a photo of what you found."))
         return _detail_page(request, check, form, status=422)
     messages.success(
         request,
@@ -168,7 +175,7 @@ def check_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- Photos --------------------------------------------------------------------------------------
-def _photo_response(request: HttpRequest, pk: int, *, thumbnail: bool) -> HttpResponse:
+def _photo_response(request: HttpRequest, pk: int, *, thumbnail: bool) -> Any:
     """The stored JPEG (re-encoded without metadata when it was uploaded), only to someone who
     may see the check."""
     check = selectors.check_get(actor=request.user, check_id=pk)

@@ -215,11 +215,6 @@ def map_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _if_none_match(request: HttpRequest) -> set[str]:
-    raw = request.headers.get("If-None-Match", "")
-    return {t.strip().removeprefix("W/") for t in raw.split(",") if t.strip()}
-
-
 def map_json(request: HttpRequest) -> HttpResponse:
     """The map contract's JSON for `?start=&end=` (WIB days): ETag and 304, 422
     `fires.range.invalid` for missing or bad dates or more than 400 days. Shared by the public
@@ -228,11 +223,9 @@ def map_json(request: HttpRequest) -> HttpResponse:
         start, end = schemas.date_range(request.GET)
     except ValidationFailed as exc:
         return JsonResponse(exc.as_dict(), status=exc.status)
-    etag = f'"fires-{selectors.map_version()}-{start.isoformat()}-{end.isoformat()}"'
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if etag in _if_none_match(request):
-        return HttpResponse(status=304, headers=headers)
-    return JsonResponse(selectors.map_data(start=start, end=end), headers=headers)
+    from .views import map_json_response  # the public map's view module
+
+    return map_json_response(request, start, end, public=False)
 
 
 @staff_view(policy.VIEW)

@@ -26,8 +26,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kotacerdas.accounts.selectors import agency_list, scope_for
 from kotacerdas.accounts.decorators import staff_view
+from kotacerdas.accounts.selectors import agency_list, scope_for
 from kotacerdas.core.errors import NotFound, ServiceError
 from kotacerdas.core.forms import apply_service_error
 
@@ -214,7 +214,11 @@ def sensor_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "hotspots/sensors/create.html",
-        {"form": form, "map_tile_url": getattr(settings, "MAP_TILE_URL", "")},
+        {
+            "form": form,
+            "map_boundaries_url": reverse("api-v1:region_geojson")
+            + f"?level=kecamatan&parent={settings.KOTACERDAS_REGION_ROOT}",
+        },
         status=422 if form.is_bound and form.errors else 200,
     )
 

@@ -183,13 +183,13 @@ function eventRing(t, event, eventUrl) {
   return ring;
 }
 
-function legend(t) {
+function legend(t, open) {
   const control = L.control({ position: "bottomright" });
   control.onAdd = () => {
     const div = L.DomUtil.create("div", "fires-legend");
     const conf = CONF_KEYS.map((k, i) => `<li><i class="fires-legend-dot" style="background:${CONF_COLOURS[i]}"></i>${escapeHtml(t[k])}</li>`).join("");
     const states = Object.entries(STATUS_COLOURS).map(([k, c]) => `<li><i class="fires-legend-ring" style="border-color:${c}"></i>${escapeHtml(t[`status_${k}`])}</li>`).join("");
-    div.innerHTML = `<details open><summary>${escapeHtml(t.legend)}</summary><ul>${conf}${states}</ul></details>`;
+    div.innerHTML = `<details${open ? " open" : ""}><summary>${escapeHtml(t.legend)}</summary><ul>${conf}${states}</ul></details>`;
     L.DomEvent.disableClickPropagation(div);
     return div;
   };
@@ -232,7 +232,7 @@ function periodMap(el) {
   drawBoundaries(map, el.dataset.boundaries, true);
   const hotLayer = L.layerGroup().addTo(map);
   const eventLayer = L.layerGroup().addTo(map);
-  legend(t).addTo(map);
+  legend(t, el.clientWidth >= 600).addTo(map);
   const eventUrl = el.dataset.eventUrl || "";
   const periodForm = document.querySelector("form[data-fires-period]");
 
@@ -331,15 +331,16 @@ function eventMap(el) {
   const map = baseMap(el);
   drawBoundaries(map, el.dataset.boundaries, false);
   const group = L.featureGroup().addTo(map);
+  // The ring first: the hotspots are drawn over it.
+  if (data.event) eventRing(t, data.event, "").addTo(group);
   (data.hotspots || []).forEach(([lat, lng, iso, conf, frp]) => {
     hotspotMarker(lat, lng, conf)
       .bindPopup(`<strong>${escapeHtml(wib(iso))}</strong><br>${escapeHtml(t[CONF_KEYS[conf]] || conf)}<br>FRP ${escapeHtml(number(frp, 2))} MW`)
       .addTo(group);
   });
-  if (data.event) eventRing(t, data.event, "").addTo(group);
-  legend(t).addTo(map);
+  legend(t, false).addTo(map);
   const bounds = group.getBounds();
-  if (bounds.isValid()) map.fitBounds(bounds.pad(0.5), { maxZoom: 14 });
+  if (bounds.isValid()) map.fitBounds(bounds.pad(0.5), { maxZoom: 13 });
 }
 
 function start() {

@@ -225,7 +225,7 @@ def test_other_agencies_and_citizens_reach_nothing(
 def test_map_data_follows_the_contract(kalimantan_2022: Any, bpbd: Client) -> None:
     response = bpbd.get(f"{BASE}/peta.json", {"start": "2022-08-14", "end": "2022-08-20"})
     assert response.status_code == 200
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"].startswith("application/json")
     data = response.json()
     assert set(data) == {"start", "end", "t0", "hotspots", "events"}
     assert data["start"] == "2022-08-14"
@@ -678,9 +678,9 @@ def test_imports_only_for_regency_wide_managers(
 def test_map_query_count(
     kalimantan_2022: Any, bpbd: Client, django_assert_num_queries: Any
 ) -> None:
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         small = html_of(bpbd.get(f"{BASE}/"))
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         year = html_of(bpbd.get(f"{BASE}/", {"start": "2022-01-01", "end": "2022-12-31"}))
     assert len(event_refs(small)) < len(event_refs(year)) == 50
 
@@ -688,11 +688,11 @@ def test_map_query_count(
 def test_events_list_query_count(
     kalimantan_2022: Any, bpbd: Client, bpbd_officer: Any, django_assert_num_queries: Any
 ) -> None:
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         few = html_of(bpbd.get(f"{BASE}/kejadian/", {"kecamatan": "62.02.11"}))
     for event in FireEvent.objects.all()[:20]:
         services.check_assign(actor=bpbd_officer, ref=event.ref, desa_code=event.desa_code)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         many = html_of(bpbd.get(f"{BASE}/kejadian/"))
     assert len(event_refs(few)) < len(event_refs(many)) == 50
     assert many.count("data-open-check") == 20
@@ -707,7 +707,7 @@ def test_event_detail_query_count(
 ) -> None:
     event = up_event()
     url = f"{BASE}/kejadian/{event.ref}/"
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(16):
         bpbd.get(url)
     # Done checks, alerts and incidents add rows, not queries.
     now = timezone.now()
@@ -732,7 +732,7 @@ def test_event_detail_query_count(
             title="t",
             created_at=now,
         )
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(16):
         html = html_of(bpbd.get(url))
     assert html.count('data-check-status="dibatalkan"') == 5
     assert html.count("data-incident=") == 5

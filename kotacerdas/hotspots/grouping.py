@@ -321,5 +321,8 @@ def refresh(event_ids: Iterable[int]) -> list[FireEvent]:
             "kecamatan_code",
             "kecamatan_name",
         ],
+        # Small batches: Django writes a CASE per row and field, and one statement for 2,000
+        # events took 16 s in the benchmark (docs/benchmarks.md).
+        batch_size=100,
     )
     return events

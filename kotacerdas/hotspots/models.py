@@ -89,8 +89,8 @@ class EventStatus(models.TextChoices):
 
 
 class CheckResult(models.TextChoices):
-    FIRE = "api", _("Fire")
-    NO_FIRE = "bukan_api", _("No fire")
+    FIRE = "api", pgettext_lazy("ground check", "Fire")
+    NO_FIRE = "bukan_api", pgettext_lazy("ground check", "No fire")
 
 
 class FireEvent(models.Model):

@@ -125,7 +125,7 @@ def check_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = CheckAnswerForm(request.POST, request.FILES)
     if not form.is_valid():
         return _detail_page(request, check, form, status=422)
-    data = form.cleaned_data
+    data = dict(form.cleaned_data)  # add_error() below drops fields from cleaned_data
     try:
         answered = services.check_submit(
             actor=request.user,

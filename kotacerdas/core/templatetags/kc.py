@@ -37,6 +37,30 @@ def backoffice_modules(context: template.Context) -> list[registry.BackofficeMod
 
 
 @register.simple_tag(takes_context=True)
+def backoffice_nav(context: template.Context) -> list[dict[str, Any]]:
+    """The modules the user may open, with their URL and whether each is the current one: the
+    module whose URL is the longest prefix of the path (so /kantor/119/kinerja/ marks "119
+    performance", not also "119 desk")."""
+    request = context.get("request")
+    entries: list[dict[str, Any]] = []
+    for module in backoffice_modules(context):
+        try:
+            url = reverse(module.url_name)
+        except NoReverseMatch:
+            continue
+        entries.append({"title": module.title, "url": url, "current": False})
+    path = getattr(request, "path", "")
+    best = max(
+        (e for e in entries if e["url"] != "/" and path.startswith(e["url"])),
+        key=lambda e: len(e["url"]),
+        default=None,
+    )
+    if best is not None:
+        best["current"] = True
+    return entries
+
+
+@register.simple_tag(takes_context=True)
 def nav_current(context: template.Context, url_name: str, prefix: bool = False) -> SafeString:
     request = context.get("request")
     if request is None:

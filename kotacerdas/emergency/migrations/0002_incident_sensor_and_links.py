@@ -5,25 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('emergency', '0001_initial'),
+        ("emergency", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='links',
+            model_name="incident",
+            name="links",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='sensor_code',
+            model_name="incident",
+            name="sensor_code",
             field=models.CharField(blank=True, max_length=40),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.UniqueConstraint(condition=models.Q(('cancelled_at__isnull', True), ('closed_at__isnull', True), ('sensor_code__gt', '')), fields=('sensor_code',), name='incident_one_open_per_sensor'),
+            model_name="incident",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("cancelled_at__isnull", True),
+                    ("closed_at__isnull", True),
+                    ("sensor_code__gt", ""),
+                ),
+                fields=("sensor_code",),
+                name="incident_one_open_per_sensor",
+            ),
         ),
     ]

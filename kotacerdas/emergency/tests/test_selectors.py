@@ -243,6 +243,7 @@ def test_board_state_content(
         "complaint_label": "Sick person",
         "source": "telepon",
         "caller_phone": "6281234567890",
+        "sensor_building": "",
         "desa_code": SAMPIT_DESA,
         "desa_name": waiting.desa_name,
         "kecamatan_name": "Mentawa Baru Ketapang",

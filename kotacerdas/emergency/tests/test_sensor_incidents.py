@@ -58,10 +58,12 @@ def test_repeated_alarm_while_open_is_the_same_incident_and_a_new_one_after_clos
     assert not created
     assert again.pk == first.pk
     other, created_other = alarm("pasar-02")
-    assert created_other and other.pk != first.pk
+    assert created_other
+    assert other.pk != first.pk
     services.incident_close(actor=dispatcher, ref=first.ref, note="false alarm")
     third, created_third = alarm()
-    assert created_third and third.pk != first.pk
+    assert created_third
+    assert third.pk != first.pk
 
 
 def test_link_is_added_once_and_shown_on_the_incident_page(
@@ -76,7 +78,8 @@ def test_link_is_added_once_and_shown_on_the_incident_page(
         reverse("emergency_kantor:incident_detail", args=[incident.ref])
     )
     body = page.content.decode()
-    assert 'href="/x/1/"' in body and "Titik panas KH-1" in body
+    assert 'href="/x/1/"' in body
+    assert "Titik panas KH-1" in body
     assert "pasar-01" in body
 
 

@@ -146,7 +146,7 @@ def decode(data: bytes) -> str:
         raise FileRefused("fires.import.not_csv", _("This is not a CSV text file.")) from exc
 
 
-def parse(text: str) -> Parsed:
+def parse(text: str, *, latest: dt.datetime | None = None) -> Parsed:
     """Read a FIRMS CSV (archive or NRT). Raises FileRefused for a file that cannot be read at
     all; row problems are collected in `Parsed.errors`."""
     reader = csv.reader(io.StringIO(text))
@@ -186,7 +186,7 @@ def parse(text: str) -> Parsed:
                     % {"n": len(record), "m": width},
                 )
                 continue
-            row = _row(parsed, line, record, at, b1, b2)
+            row = _row(parsed, line, record, at, b1, b2, latest)
             if row is not None:
                 parsed.rows.append(row)
     except csv.Error as exc:
@@ -199,7 +199,13 @@ def parse(text: str) -> Parsed:
 
 
 def _row(
-    parsed: Parsed, line: int, record: list[str], at: dict[str, int], b1: str, b2: str
+    parsed: Parsed,
+    line: int,
+    record: list[str],
+    at: dict[str, int],
+    b1: str,
+    b2: str,
+    latest: dt.datetime | None = None,
 ) -> Row | None:
     errors_before = parsed.error_count
 
@@ -247,6 +253,14 @@ def _row(
         )
     elif day is not None:
         acquired = dt.datetime(day.year, day.month, day.day, hhmm // 100, hhmm % 100, tzinfo=dt.UTC)
+        if latest is not None and acquired > latest:
+            # A detection from the future is a broken file (or clock): it would alert as fresh.
+            parsed.error(
+                line,
+                "acq_date",
+                _("This detection is in the future (%(when)s UTC).")
+                % {"when": f"{acquired:%Y-%m-%d %H:%M}"},
+            )
     conf_raw = cell("confidence")
     conf = confidence_class(conf_raw)
     if conf is None:

@@ -190,7 +190,8 @@ def hotspots_import(
                 % {"got": len(data) // (1024 * 1024), "max": import_max_bytes() // (1024 * 1024)},
             )
         run.sha256 = hashlib.sha256(data).hexdigest()
-        parsed = firms.parse(firms.decode(data))
+        # An hour of slack for clocks; FIRMS never publishes ahead of the pass.
+        parsed = firms.parse(firms.decode(data), latest=now + dt.timedelta(hours=1))
     except firms.FileRefused as exc:
         return _refused(run, exc.code, exc.message, started)
     run.file_format = parsed.file_format
@@ -805,6 +806,17 @@ def can_answer(actor: Any, check: GroundCheck) -> bool:
     return bool(check.assignee_region_code) and area.allows(check.assignee_region_code)
 
 
+def _answerable(actor: Any, check: GroundCheck | None) -> GroundCheck:
+    if check is None or not can_answer(actor, check):
+        raise NotFound(code="fires.check.not_found")
+    if check.status != CheckStatus.ASSIGNED:
+        raise Conflict(
+            _("This ground check was already answered or cancelled."),
+            code="fires.check.closed",
+        )
+    return check
+
+
 def check_submit(
     *,
     actor: Any,
@@ -818,37 +830,31 @@ def check_submit(
     """The answer from the field: fire or no fire, a photo, a note and where it was taken.
     The event becomes "dicek lapangan" with that result."""
     _require(actor, policy.GROUND_CHECK)
+    try:
+        pk = int(check_id)
+    except (TypeError, ValueError):
+        raise NotFound(code="fires.check.not_found") from None
+    # Who and whether it is still open first: a late second answer should not pay for the
+    # photo's processing to learn that (checked again under the lock below).
+    _answerable(actor, GroundCheck.objects.filter(pk=pk).first())
+    fields: dict[str, list[str]] = {}
     if result not in CheckResult.values:
-        message = _("Say whether there is a fire.")
-        raise ValidationFailed(
-            message, code="fires.check.result_invalid", fields={"result": [message]}
-        )
-    note = _clean_text(note, field="note", maximum=2000)
+        fields["result"] = [_("Say whether there is a fire.")]
     if photo is None:
-        message = _("Attach a photo of what you found.")
-        raise ValidationFailed(
-            message, code="fires.check.photo_required", fields={"photo": [message]}
-        )
+        fields["photo"] = [_("Attach a photo of what you found.")]
+    if fields:
+        code = "fires.check.result_invalid" if "result" in fields else "fires.check.photo_required"
+        raise ValidationFailed(next(iter(fields.values()))[0], code=code, fields=fields)
+    note = _clean_text(note, field="note", maximum=2000)
+    point = _optional_point(lat, lng)
     processed = core_photos.process(
         photo,
         max_bytes=int(settings.FIRES_PHOTO_MAX_BYTES),
         field="photo",
         code_prefix="fires.photo",
     )
-    point = _optional_point(lat, lng)
-    try:
-        pk = int(check_id)
-    except (TypeError, ValueError):
-        raise NotFound(code="fires.check.not_found") from None
     with transaction.atomic():
-        check = GroundCheck.objects.select_for_update().filter(pk=pk).first()
-        if check is None or not can_answer(actor, check):
-            raise NotFound(code="fires.check.not_found")
-        if check.status != CheckStatus.ASSIGNED:
-            raise Conflict(
-                _("This ground check was already answered or cancelled."),
-                code="fires.check.closed",
-            )
+        check = _answerable(actor, GroundCheck.objects.select_for_update().filter(pk=pk).first())
         event = FireEvent.objects.select_for_update().get(pk=check.event_id)
         now = timezone.now()
         token = pysecrets.token_hex(4)

@@ -78,8 +78,8 @@ def map_json_response(
 
 
 # --- The public page ------------------------------------------------------------------------------
-def _map_strings() -> dict[str, str]:
-    """The labels fires-map.js shows (the back office's map uses the same keys)."""
+def map_strings() -> dict[str, str]:
+    """The labels fires-map.js shows (the back office's map adds its own few)."""
     return {
         "low": _("Low confidence"),
         "nominal": _("Nominal confidence"),
@@ -107,6 +107,7 @@ def _map_strings() -> dict[str, str]:
         "status_padam": str(EventStatus.OUT.label),
         "result_api": str(CheckResult.FIRE.label),
         "result_bukan_api": str(CheckResult.NO_FIRE.label),
+        "stale": _("New, no follow-up for over a week"),
     }
 
 
@@ -201,7 +202,7 @@ def public_map(request: HttpRequest) -> HttpResponse:
             "indicators": _indicator_cards(),
             "export_periods": _export_periods(first, last),
             "max_days": MAX_RANGE_DAYS,
-            "map_strings": _map_strings(),
+            "map_strings": map_strings(),
         },
     )
 

@@ -113,34 +113,11 @@ def _event_rows(events: list[FireEvent]) -> list[dict[str, Any]]:
 
 
 def _map_strings() -> dict[str, str]:
+    from .views import map_strings  # the public map's labels, shared
+
     return {
-        "low": _("Low confidence"),
-        "nominal": _("Nominal confidence"),
-        "high": _("High confidence"),
-        "event": _("Fire event"),
-        "hotspots": _("hotspots"),
-        "frp": _("Total FRP"),
-        "first": _("First detection"),
-        "last": _("Last detection"),
-        "confidence": _("Confidence"),
+        **map_strings(),
         "openEvent": _("Open the event"),
-        "window": _("Period"),
-        "day": _("1 day"),
-        "week": _("7 days"),
-        "month": _("30 days"),
-        "all": _("Whole range"),
-        "until": _("Last day"),
-        "loading": _("Loading the map…"),
-        "failed": _("The map data could not be loaded."),
-        "summary": _("%(n)s hotspot(s) and %(e)s event(s) from %(start)s to %(end)s"),
-        "empty": _("No hotspots from %(start)s to %(end)s."),
-        "legend": _("Legend"),
-        "status_baru": str(EventStatus.NEW.label),
-        "status_dicek_lapangan": str(EventStatus.CHECKED.label),
-        "status_ditangani": str(EventStatus.HANDLING.label),
-        "status_padam": str(EventStatus.OUT.label),
-        "result_api": str(CheckResult.FIRE.label),
-        "result_bukan_api": str(CheckResult.NO_FIRE.label),
         "applyTables": _("Show the tables for this period"),
     }
 

@@ -146,7 +146,16 @@ function hotspotMarker(lat, lng, conf) {
   });
 }
 
+// A "new" event whose last detection is over a week old was never followed up (typically an
+// imported archive): drawn grey, so that this season's new events stand out.
+const STALE_MS = 7 * 24 * 3600 * 1000;
+const STALE_COLOUR = "#8a94a3";
+function isStale(event) {
+  return event.status === "baru" && Date.now() - Date.parse(event.last) > STALE_MS;
+}
+
 function stateLabel(t, event) {
+  if (isStale(event)) return t.stale || t.status_baru;
   let label = t[`status_${event.status}`] || event.status;
   if (event.check_result) label += ` (${t[`result_${event.check_result}`] || event.check_result})`;
   return label;
@@ -169,7 +178,7 @@ function eventPopup(t, event, eventUrl) {
 }
 
 function eventRing(t, event, eventUrl) {
-  const colour = STATUS_COLOURS[event.status] || "#4a5565";
+  const colour = isStale(event) ? STALE_COLOUR : STATUS_COLOURS[event.status] || "#4a5565";
   const ring = L.circleMarker([event.lat, event.lng], {
     radius: Math.min(22, 9 + Math.sqrt(event.hotspot_count || 1) * 2),
     color: colour,
@@ -188,7 +197,8 @@ function legend(t, open) {
   control.onAdd = () => {
     const div = L.DomUtil.create("div", "fires-legend");
     const conf = CONF_KEYS.map((k, i) => `<li><i class="fires-legend-dot" style="background:${CONF_COLOURS[i]}"></i>${escapeHtml(t[k])}</li>`).join("");
-    const states = Object.entries(STATUS_COLOURS).map(([k, c]) => `<li><i class="fires-legend-ring" style="border-color:${c}"></i>${escapeHtml(t[`status_${k}`])}</li>`).join("");
+    const states = Object.entries(STATUS_COLOURS).map(([k, c]) => `<li><i class="fires-legend-ring" style="border-color:${c}"></i>${escapeHtml(t[`status_${k}`])}</li>`).join("") +
+      `<li><i class="fires-legend-ring" style="border-color:${STALE_COLOUR}"></i>${escapeHtml(t.stale || "")}</li>`;
     div.innerHTML = `<details${open ? " open" : ""}><summary>${escapeHtml(t.legend)}</summary><ul>${conf}${states}</ul></details>`;
     L.DomEvent.disableClickPropagation(div);
     return div;

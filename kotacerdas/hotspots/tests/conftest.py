@@ -257,3 +257,13 @@ def firms_double(settings: Any) -> Generator[Any, None, None]:
         settings.FIRMS_MAP_KEY = api.map_key
         settings.FIRMS_TIMEOUT = 5.0
         yield api
+
+
+@pytest.fixture(autouse=True)
+def _english_messages() -> Generator[None, None, None]:
+    """Service messages in English, as the tests assert them (pages choose their language per
+    request: the tests that read pages set the language cookie)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -550,3 +550,20 @@ def test_import_by_fire_staff_is_allowed(who: str, request: pytest.FixtureReques
     assert run.outcome == ImportOutcome.DONE
     assert run.actor == actor
     assert run.rows_new == 1
+
+
+def test_a_detection_from_the_future_is_refused(bpbd_officer: Any) -> None:
+    """A row dated after now (+1 h of slack) is a broken file or clock: it would alert as fresh."""
+    now = dt.datetime(2025, 8, 20, 13, 30, tzinfo=dt.UTC)
+    before = counts()
+    data = nrt_file(
+        [
+            nrt_row(*UP, now - dt.timedelta(hours=2)),
+            nrt_row(*UP, now + dt.timedelta(minutes=50)),  # within the slack: accepted
+            nrt_row(*UP, now + dt.timedelta(days=3)),
+        ]
+    )
+    run = import_bytes(data, actor=bpbd_officer, name="future.csv", now=now)
+    assert_refused(run, "fires.import.rows_invalid", before)
+    assert [(e["row"], e["column"]) for e in run.errors] == [(4, "acq_date")]
+    assert "in the future" in str(run.errors[0]["message"])

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client as DjangoClient
 from django.urls import reverse
 from PIL import Image
 
@@ -36,6 +36,13 @@ EXPORTS = {
     "events_geojson": reverse("hotspots:export_events_geojson"),
 }
 YEAR_2022 = {"start": "2022-01-01", "end": "2022-12-31"}
+
+
+def Client() -> DjangoClient:
+    """A visitor whose language is English (the pages' default is Indonesian)."""
+    client = DjangoClient()
+    client.cookies["django_language"] = "en"
+    return client
 
 
 @pytest.fixture(autouse=True)

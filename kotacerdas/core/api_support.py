@@ -12,7 +12,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination
 
-from .errors import ServiceError, error_response
+from .errors import PermissionDenied, ServiceError, error_response
 
 
 class ErrorBody(Schema):
@@ -126,3 +126,18 @@ class Pagination(LimitOffsetPagination):
 
 # The error answers an endpoint may document (`response={200: Out, **ERROR_RESPONSES}`).
 ERROR_RESPONSES: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ErrorOut)
+
+
+def api_actor(request: HttpRequest) -> Any:
+    """The caller: a bearer token's user (verified like a TOTP session) or the session's user;
+    AnonymousUser on public endpoints."""
+    auth = getattr(request, "auth", None)
+    return auth if auth is not None else request.user
+
+
+def api_actor_holding(request: HttpRequest, *perms: str) -> Any:
+    """The caller, if they hold one of `perms`: otherwise 403 (scoping inside is a 404)."""
+    actor = api_actor(request)
+    if not any(actor.has_perm(p) for p in perms):
+        raise PermissionDenied()
+    return actor

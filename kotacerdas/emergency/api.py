@@ -26,8 +26,8 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from kotacerdas.accounts.api_auth import API_AUTH
-from kotacerdas.core.api_support import ERROR_RESPONSES, Pagination
-from kotacerdas.core.errors import PermissionDenied, ValidationFailed
+from kotacerdas.core.api_support import ERROR_RESPONSES, Pagination, api_actor, api_actor_holding
+from kotacerdas.core.errors import ValidationFailed
 
 from . import policy, selectors, services
 from .models import IncidentKind, IncidentStatus
@@ -75,20 +75,6 @@ _PHONE_LIKE = re.compile(r"\+?[\d\s\-().]{6,20}")
 ERRORS = ERROR_RESPONSES
 
 
-def _actor(request: HttpRequest) -> Any:
-    """A bearer token's user (verified like a TOTP session) or the session's user."""
-    auth = getattr(request, "auth", None)
-    return auth if auth is not None else request.user
-
-
-def _holding(request: HttpRequest, *perms: str) -> Any:
-    """The actor, if they hold one of `perms`: otherwise 403 (scoping inside is a 404)."""
-    actor = _actor(request)
-    if not any(actor.has_perm(p) for p in perms):
-        raise PermissionDenied()
-    return actor
-
-
 def _choice_filter(value: str, choices: Any, field: str) -> str:
     if value and value not in choices.values:
         text = _("Choose one of the allowed values.")
@@ -125,7 +111,7 @@ def _call_status(actor: Any, ref: str) -> CallStatusOut:
 def call_create(request: HttpRequest, payload: CallIn) -> Status:
     """ "Panggil ambulans" / "Lapor kebakaran": 201 with the new call, or 200 with the call
     already made (the same `idempotency_key`, or the same kind within the duplicate window)."""
-    actor = _actor(request)
+    actor = api_actor(request)
     incident, created = services.incident_call(
         actor=actor,
         kind=payload.kind,
@@ -141,20 +127,20 @@ def call_create(request: HttpRequest, payload: CallIn) -> Status:
 @paginate(Pagination)
 def call_list(request: HttpRequest) -> Any:
     """The caller's own calls, newest first."""
-    return selectors.calls_of(actor=_actor(request))
+    return selectors.calls_of(actor=api_actor(request))
 
 
 @router.get("/calls/{ref}", response={200: CallStatusOut, **ERRORS})
 def call_get(request: HttpRequest, ref: str) -> CallStatusOut:
     """The call's progress: each step's time, the unit and its live ETA, the destination."""
-    return _call_status(_actor(request), ref)
+    return _call_status(api_actor(request), ref)
 
 
 @router.post("/calls/{ref}/details", response={200: CallStatusOut, **ERRORS})
 def call_details(request: HttpRequest, ref: str, payload: CallDetailsIn) -> CallStatusOut:
     """What happened, how many patients, conscious / breathing (not conscious or not breathing
     makes the call red)."""
-    actor = _actor(request)
+    actor = api_actor(request)
     services.incident_add_details(
         actor=actor,
         ref=ref,
@@ -170,7 +156,7 @@ def call_details(request: HttpRequest, ref: str, payload: CallDetailsIn) -> Call
 @router.post("/calls/{ref}/cancel", response={200: CallStatusOut, **ERRORS})
 def call_cancel(request: HttpRequest, ref: str, payload: ReasonIn) -> CallStatusOut:
     """The caller cancels (before a crew is on scene) with a reason."""
-    actor = _actor(request)
+    actor = api_actor(request)
     selectors.incident_for_caller(actor=actor, ref=ref)  # the caller's own call only
     services.incident_cancel(actor=actor, ref=ref, reason=payload.reason)
     return _call_status(actor, ref)
@@ -181,14 +167,14 @@ def call_cancel(request: HttpRequest, ref: str, payload: ReasonIn) -> CallStatus
 def board(request: HttpRequest) -> Any:
     """Open incidents (waiting ones first, by priority) with their units and the unit offered
     to each waiting one; every unit; counts."""
-    actor = _holding(request, policy.DESK)
+    actor = api_actor_holding(request, policy.DESK)
     return selectors.board_state(actor=actor)
 
 
 @router.get("/board/changes", response={200: ChangesOut, **ERRORS})
 def board_changes(request: HttpRequest, query: Query[ChangesQuery]) -> ChangesOut:
     """What changed after `since` (the polling fallback of the board's event stream)."""
-    _holding(request, policy.DESK)
+    api_actor_holding(request, policy.DESK)
     seq, incident_ids, unit_ids = selectors.changes_since(since=query.since)
     refs = sorted(i.ref for i in selectors.incidents_for_ids(incident_ids)) if incident_ids else []
     return ChangesOut(seq=seq, incidents=refs, units=sorted(unit_ids))
@@ -198,7 +184,7 @@ def board_changes(request: HttpRequest, query: Query[ChangesQuery]) -> ChangesOu
 @router.post("/incidents", response={201: IncidentDetailOut, **ERRORS})
 def incident_record(request: HttpRequest, payload: RecordCallIn) -> Status:
     """A phone call recorded by a call-taker: accepted and triaged at once."""
-    actor = _holding(request, policy.DESK)
+    actor = api_actor_holding(request, policy.DESK)
     incident = services.incident_record_call(
         actor=actor,
         kind=payload.kind,
@@ -223,7 +209,7 @@ def incident_record(request: HttpRequest, payload: RecordCallIn) -> Status:
 @paginate(Pagination)
 def incident_list(request: HttpRequest, filters: Query[IncidentFilterQuery]) -> Any:
     """Every incident of the regency, newest first."""
-    actor = _holding(request, policy.DESK)
+    actor = api_actor_holding(request, policy.DESK)
     return selectors.incident_list(
         actor=actor,
         status=_choice_filter(filters.status, IncidentStatus, "status"),
@@ -236,13 +222,13 @@ def incident_list(request: HttpRequest, filters: Query[IncidentFilterQuery]) -> 
 @router.get("/incidents/{ref}", response={200: IncidentDetailOut, **ERRORS})
 def incident_get(request: HttpRequest, ref: str) -> IncidentDetailOut:
     """One incident with every unit sent and earlier calls from the same number or place."""
-    return _incident(_holding(request, policy.DESK), ref)
+    return _incident(api_actor_holding(request, policy.DESK), ref)
 
 
 @router.post("/incidents/{ref}/triage", response={200: IncidentDetailOut, **ERRORS})
 def incident_triage(request: HttpRequest, ref: str, payload: TriageIn) -> IncidentDetailOut:
     """Accept an app call and triage it, or correct the triage of an open incident."""
-    actor = _holding(request, policy.DESK)
+    actor = api_actor_holding(request, policy.DESK)
     services.incident_triage(
         actor=actor,
         ref=ref,
@@ -266,7 +252,7 @@ def incident_triage(request: HttpRequest, ref: str, payload: TriageIn) -> Incide
 def incident_recommendations(request: HttpRequest, ref: str) -> RecommendationsOut:
     """Free units ranked by estimated travel time (with the capability the call needs), and
     the facilities that can take the patient, nearest first."""
-    actor = _holding(request, policy.DESK)
+    actor = api_actor_holding(request, policy.DESK)
     incident = selectors.incident_for_desk(actor=actor, ref=ref)
     return recommendations_out(
         selectors.recommend_units(incident=incident),
@@ -277,7 +263,7 @@ def incident_recommendations(request: HttpRequest, ref: str) -> RecommendationsO
 @router.post("/incidents/{ref}/dispatch", response={200: IncidentDetailOut, **ERRORS})
 def incident_dispatch(request: HttpRequest, ref: str, payload: DispatchIn) -> IncidentDetailOut:
     """Send a unit (409 `emergency.unit.busy` when someone sent it first)."""
-    actor = _holding(request, policy.DESK)
+    actor = api_actor_holding(request, policy.DESK)
     services.incident_dispatch(
         actor=actor,
         ref=ref,
@@ -291,7 +277,7 @@ def incident_dispatch(request: HttpRequest, ref: str, payload: DispatchIn) -> In
 @router.post("/incidents/{ref}/cancel", response={200: IncidentDetailOut, **ERRORS})
 def incident_cancel(request: HttpRequest, ref: str, payload: ReasonIn) -> IncidentDetailOut:
     """Cancel with a reason; units on it are released."""
-    actor = _holding(request, policy.DESK)
+    actor = api_actor_holding(request, policy.DESK)
     services.incident_cancel(actor=actor, ref=ref, reason=payload.reason)
     return _incident(actor, ref)
 
@@ -299,7 +285,7 @@ def incident_cancel(request: HttpRequest, ref: str, payload: ReasonIn) -> Incide
 @router.post("/incidents/{ref}/close", response={200: IncidentDetailOut, **ERRORS})
 def incident_close(request: HttpRequest, ref: str, payload: CloseIn) -> IncidentDetailOut:
     """Close an incident no unit is on (advice by phone, handled by others)."""
-    actor = _holding(request, policy.DESK)
+    actor = api_actor_holding(request, policy.DESK)
     services.incident_close(actor=actor, ref=ref, note=payload.note)
     return _incident(actor, ref)
 
@@ -310,7 +296,7 @@ def assignment_release(
 ) -> IncidentDetailOut:
     """Recall a unit that has not reached the scene; the incident waits again if no other unit
     is on it."""
-    actor = _holding(request, policy.DESK)
+    actor = api_actor_holding(request, policy.DESK)
     assignment = services.assignment_release(
         actor=actor, assignment_id=assignment_id, reason=payload.reason
     )
@@ -322,7 +308,7 @@ def assignment_release(
 def patient_list(request: HttpRequest, ref: str) -> PatientsOut:
     """The caller's words and the patients: the desk, and the crew of a unit on the incident.
     Every read is audited. The NIK is masked for the crew."""
-    actor = _holding(request, policy.VIEW_PATIENT, policy.CREW)
+    actor = api_actor_holding(request, policy.VIEW_PATIENT, policy.CREW)
     patients = services.patients_read(actor=actor, ref=ref)
     details = services.incident_details_read(actor=actor, ref=ref)
     full_nik = actor.has_perm(policy.VIEW_PATIENT)
@@ -348,7 +334,7 @@ def patient_list(request: HttpRequest, ref: str) -> PatientsOut:
 )
 def patient_save(request: HttpRequest, ref: str, payload: PatientIn) -> Status:
     """Add a patient (201), or correct one with `patient_id` (200)."""
-    actor = _holding(request, policy.VIEW_PATIENT, policy.CREW)
+    actor = api_actor_holding(request, policy.VIEW_PATIENT, policy.CREW)
     patient = services.patient_save(
         actor=actor,
         ref=ref,
@@ -367,14 +353,14 @@ def patient_save(request: HttpRequest, ref: str, payload: PatientIn) -> Status:
 @router.get("/units", response={200: list[UnitOut], **ERRORS})
 def unit_list(request: HttpRequest) -> list[UnitOut]:
     """Every unit for the desk (the fleet's managers: their agency's), with its incident."""
-    actor = _holding(request, policy.DESK, policy.MANAGE_FLEET)
+    actor = api_actor_holding(request, policy.DESK, policy.MANAGE_FLEET)
     return [unit_out(u, job) for u, job in selectors.units_with_jobs(actor=actor)]
 
 
 @router.post("/units/{unit_id}/service", response={200: UnitOut, **ERRORS})
 def unit_service(request: HttpRequest, unit_id: int, payload: ServiceIn) -> UnitOut:
     """Take a free unit out of service (with a reason) or back in."""
-    actor = _holding(request, policy.DESK, policy.MANAGE_FLEET)
+    actor = api_actor_holding(request, policy.DESK, policy.MANAGE_FLEET)
     unit = services.unit_set_service(
         actor=actor, unit_id=unit_id, in_service=payload.in_service, reason=payload.reason
     )
@@ -384,7 +370,7 @@ def unit_service(request: HttpRequest, unit_id: int, payload: ServiceIn) -> Unit
 @router.get("/crew/units", response={200: list[CrewUnitOut], **ERRORS})
 def crew_units(request: HttpRequest) -> list[CrewUnitOut]:
     """The units the caller crews, each with its current job and the steps it may take."""
-    actor = _holding(request, policy.CREW)
+    actor = api_actor_holding(request, policy.CREW)
     return [
         crew_unit_out(u, job) for u, job in selectors.units_with_jobs(actor=actor, crew_only=True)
     ]
@@ -395,7 +381,7 @@ def unit_status(request: HttpRequest, unit_id: int, payload: StatusIn) -> CrewUn
     """The crew's next step (diterima → berangkat → di_lokasi → membawa_pasien →
     tiba_di_faskes → tersedia); skipping is 422 `emergency.unit.step_forbidden`. The desk may
     record a status heard on the radio."""
-    actor = _holding(request, policy.CREW, policy.DESK)
+    actor = api_actor_holding(request, policy.CREW, policy.DESK)
     unit = services.unit_step(
         actor=actor, unit_id=unit_id, status=payload.status, version=payload.version
     )
@@ -405,7 +391,7 @@ def unit_status(request: HttpRequest, unit_id: int, payload: StatusIn) -> CrewUn
 @router.post("/units/{unit_id}/position", response={200: PositionOut, **ERRORS})
 def unit_position(request: HttpRequest, unit_id: int, payload: PositionIn) -> PositionOut:
     """The crew phone's position (every few seconds while on a job)."""
-    actor = _holding(request, policy.CREW, policy.DESK)
+    actor = api_actor_holding(request, policy.CREW, policy.DESK)
     unit = services.unit_report_position(
         actor=actor,
         unit_id=unit_id,
@@ -424,7 +410,7 @@ def unit_position(request: HttpRequest, unit_id: int, payload: PositionIn) -> Po
 def figures(request: HttpRequest, query: Query[FiguresQuery]) -> FiguresOut:
     """Response times (median and 90th percentile, call → first crew on scene) by kecamatan
     and month, calls per day, unit utilisation and incidents waiting with no unit."""
-    _holding(request, policy.VIEW_PERFORMANCE)
+    api_actor_holding(request, policy.VIEW_PERFORMANCE)
     kind = _choice_filter(query.kind, IncidentKind, "kind") or None
     overall = selectors.response_overall(kind=kind, days=30)
     return FiguresOut(

@@ -29,8 +29,13 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from kotacerdas.accounts.api_auth import API_AUTH
-from kotacerdas.core.api_support import ERROR_RESPONSES, ErrorOut, Pagination
-from kotacerdas.core.errors import PermissionDenied, ValidationFailed, error_response
+from kotacerdas.core.api_support import (
+    ERROR_RESPONSES,
+    ErrorOut,
+    Pagination,
+    api_actor_holding,
+)
+from kotacerdas.core.errors import ValidationFailed, error_response
 
 from . import policy, selectors, services
 from .models import EventStatus, ImportOutcome, ImportSource, MessageChannel
@@ -64,20 +69,6 @@ router = Router(auth=API_AUTH)
 ERRORS = ERROR_RESPONSES
 
 
-def _actor(request: HttpRequest) -> Any:
-    """A bearer token's user (verified like a TOTP session) or the session's user."""
-    auth = getattr(request, "auth", None)
-    return auth if auth is not None else request.user
-
-
-def _holding(request: HttpRequest, *perms: str) -> Any:
-    """The actor, if they hold one of `perms`: otherwise 403 (scoping inside is a 404)."""
-    actor = _actor(request)
-    if not any(actor.has_perm(p) for p in perms):
-        raise PermissionDenied()
-    return actor
-
-
 def _event(actor: Any, ref: str) -> EventDetailOut:
     event = selectors.event_get(actor=actor, ref=ref)
     return event_detail(event, selectors.event_hotspots(event=event))
@@ -94,7 +85,7 @@ def map_data(request: HttpRequest, query: Query[RangeQuery]) -> Any:
     """Hotspots and events between `start` and `end` (WIB days, inclusive; at most 400 days;
     422 `fires.range.invalid` otherwise), in the map's compact form. With an ETag: send it back
     in If-None-Match for a 304 while nothing changed."""
-    _holding(request, policy.VIEW)
+    api_actor_holding(request, policy.VIEW)
     start, end = date_range({"start": query.start, "end": query.end})
     return map_json_response(request, start, end)
 
@@ -105,7 +96,7 @@ def map_data(request: HttpRequest, query: Query[RangeQuery]) -> Any:
 def event_list(request: HttpRequest, filters: Query[EventFilterQuery]) -> Any:
     """Fire events in the caller's area, most recently active first, each with its open
     ground check. Filters: `status`, `kecamatan` (code), `start` and `end` (seen in the period)."""
-    actor = _holding(request, policy.VIEW)
+    actor = api_actor_holding(request, policy.VIEW)
     if filters.status and filters.status not in EventStatus.values:
         text = _("Choose one of the allowed values.")
         raise ValidationFailed(text, code="fires.filter.invalid", fields={"status": [text]})
@@ -125,7 +116,7 @@ def event_list(request: HttpRequest, filters: Query[EventFilterQuery]) -> Any:
 def event_get(request: HttpRequest, ref: str) -> EventDetailOut:
     """One event: figures, every ground check (with photo URLs), linked 119 incidents and its
     hotspots."""
-    return _event(_holding(request, policy.VIEW), ref)
+    return _event(api_actor_holding(request, policy.VIEW), ref)
 
 
 @router.post("/events/{ref}/status", response={200: EventDetailOut, **ERRORS})
@@ -133,7 +124,7 @@ def event_status(request: HttpRequest, ref: str, payload: StatusIn) -> EventDeta
     """Move an event: baru → ditangani, dicek_lapangan (fire) → ditangani or padam,
     ditangani → padam, padam → ditangani (flare-up). 409 `fires.event.transition` for any other
     move, 409 `fires.event.changed` when `version` is stale, 422 `fires.status.invalid`."""
-    actor = _holding(request, policy.MANAGE)
+    actor = api_actor_holding(request, policy.MANAGE)
     services.event_set_status(
         actor=actor, ref=ref, status=payload.status, version=payload.version, note=payload.note
     )
@@ -144,7 +135,7 @@ def event_status(request: HttpRequest, ref: str, payload: StatusIn) -> EventDeta
 def check_assign(request: HttpRequest, ref: str, payload: CheckAssignIn) -> Status:
     """Ask a desa (`desa_code`) or one officer (`user_id`) to check a new event on the ground.
     One open check per event (409 `fires.check.already_assigned`)."""
-    actor = _holding(request, policy.MANAGE)
+    actor = api_actor_holding(request, policy.MANAGE)
     check = services.check_assign(
         actor=actor,
         ref=ref,
@@ -161,7 +152,7 @@ def check_assign(request: HttpRequest, ref: str, payload: CheckAssignIn) -> Stat
 def check_list(request: HttpRequest, query: Query[CheckFilterQuery]) -> Any:
     """The ground checks the caller may answer (assigned to them or to a desa in their area),
     open ones only unless `all`."""
-    actor = _holding(request, policy.GROUND_CHECK)
+    actor = api_actor_holding(request, policy.GROUND_CHECK)
     checks = selectors.checks_for(actor=actor, include_done=query.all).select_related(
         "assignee_user", "checked_by"
     )
@@ -171,7 +162,7 @@ def check_list(request: HttpRequest, query: Query[CheckFilterQuery]) -> Any:
 @router.get("/checks/{check_id}", response={200: CheckOut, **ERRORS})
 def check_get(request: HttpRequest, check_id: int) -> CheckOut:
     """One ground check (its assignees, and managers who can see its event)."""
-    return _check(_holding(request, policy.GROUND_CHECK, policy.MANAGE), check_id)
+    return _check(api_actor_holding(request, policy.GROUND_CHECK, policy.MANAGE), check_id)
 
 
 @router.post("/checks/{check_id}/result", response={200: CheckOut, **ERRORS})
@@ -183,7 +174,7 @@ def check_result(
 ) -> CheckOut:
     """The answer from the field (multipart): `result` api / bukan_api, a `photo` (required),
     a `note`, and where it was taken (`lat`, `lng`). The event becomes dicek_lapangan."""
-    actor = _holding(request, policy.GROUND_CHECK)
+    actor = api_actor_holding(request, policy.GROUND_CHECK)
     check = services.check_submit(
         actor=actor,
         check_id=check_id,
@@ -199,7 +190,7 @@ def check_result(
 @router.post("/checks/{check_id}/cancel", response={200: CheckOut, **ERRORS})
 def check_cancel(request: HttpRequest, check_id: int, payload: ReasonIn) -> CheckOut:
     """Cancel an open ground check (with a reason), so that another can be assigned."""
-    actor = _holding(request, policy.MANAGE)
+    actor = api_actor_holding(request, policy.MANAGE)
     check = services.check_cancel(actor=actor, check_id=check_id, reason=payload.reason)
     return _check(actor, check.pk)
 
@@ -217,7 +208,7 @@ def import_create(
     run; a file with any bad row is refused whole: 422 {"error": {"code", "message", "rows":
     [{row, column, message}], "error_count"}} and nothing is imported. Re-importing the same
     data adds nothing (`rows_duplicate`)."""
-    actor = _holding(request, policy.MANAGE)
+    actor = api_actor_holding(request, policy.MANAGE)
     run = services.hotspots_import(
         actor=actor,
         source=ImportSource.UPLOAD,
@@ -233,14 +224,14 @@ def import_create(
 @paginate(Pagination)
 def import_list(request: HttpRequest) -> Any:
     """The latest imports (uploads, the command and the scheduled FIRMS fetch), newest first."""
-    actor = _holding(request, policy.MANAGE)
+    actor = api_actor_holding(request, policy.MANAGE)
     return selectors.import_runs(actor=actor)
 
 
 @router.get("/imports/{run_id}", response={200: ImportRunOut, **ERRORS})
 def import_get(request: HttpRequest, run_id: int) -> Any:
     """One import with its figures and, when refused, its per-row report."""
-    actor = _holding(request, policy.MANAGE)
+    actor = api_actor_holding(request, policy.MANAGE)
     return selectors.import_run_get(actor=actor, pk=run_id)
 
 
@@ -250,7 +241,7 @@ def import_get(request: HttpRequest, run_id: int) -> Any:
 def sensor_list(request: HttpRequest) -> Any:
     """The sensors the caller manages (their agency's; administrators all), or sees as fire
     staff, with their state (online, last seen, last alarm)."""
-    actor = _holding(request, policy.MANAGE_SENSORS, policy.VIEW)
+    actor = api_actor_holding(request, policy.MANAGE_SENSORS, policy.VIEW)
     return selectors.sensor_list(actor=actor)
 
 
@@ -258,7 +249,7 @@ def sensor_list(request: HttpRequest) -> Any:
 def sensor_create(request: HttpRequest, payload: SensorIn) -> Status:
     """Register a sensor in a building of the regency. The answer carries its `secret`, once:
     it signs every message the device sends."""
-    actor = _holding(request, policy.MANAGE_SENSORS)
+    actor = api_actor_holding(request, policy.MANAGE_SENSORS)
     issued = services.sensor_create(
         actor=actor,
         code=payload.code,
@@ -305,7 +296,7 @@ def sensor_webhook(request: HttpRequest) -> Any:
 
 @router.get("/sensors/{code}", response={200: SensorOut, **ERRORS})
 def sensor_get(request: HttpRequest, code: str) -> Any:
-    actor = _holding(request, policy.MANAGE_SENSORS, policy.VIEW)
+    actor = api_actor_holding(request, policy.MANAGE_SENSORS, policy.VIEW)
     return selectors.sensor_get(actor=actor, code=code)
 
 
@@ -313,7 +304,7 @@ def sensor_get(request: HttpRequest, code: str) -> Any:
 def sensor_rotate(request: HttpRequest, code: str) -> SensorSecretOut:
     """A new secret (shown once); the old one stops working at once. Re-activates a revoked
     sensor."""
-    actor = _holding(request, policy.MANAGE_SENSORS)
+    actor = api_actor_holding(request, policy.MANAGE_SENSORS)
     issued = services.sensor_rotate_secret(actor=actor, code=code)
     return SensorSecretOut(sensor=SensorOut.from_orm(issued.sensor), secret=issued.secret)
 
@@ -321,7 +312,7 @@ def sensor_rotate(request: HttpRequest, code: str) -> SensorSecretOut:
 @router.post("/sensors/{code}/revoke", response={200: SensorOut, **ERRORS})
 def sensor_revoke(request: HttpRequest, code: str) -> Any:
     """Refuse the sensor's messages from now on (409 `fires.sensor.revoked` if it already is)."""
-    actor = _holding(request, policy.MANAGE_SENSORS)
+    actor = api_actor_holding(request, policy.MANAGE_SENSORS)
     return services.sensor_revoke(actor=actor, code=code)
 
 
@@ -329,6 +320,6 @@ def sensor_revoke(request: HttpRequest, code: str) -> Any:
 @paginate(Pagination)
 def sensor_message_list(request: HttpRequest, code: str) -> Any:
     """The sensor's latest messages (at most 100), accepted and refused, newest first."""
-    actor = _holding(request, policy.MANAGE_SENSORS, policy.VIEW)
+    actor = api_actor_holding(request, policy.MANAGE_SENSORS, policy.VIEW)
     selectors.sensor_get(actor=actor, code=code)  # 404 outside one's sensors
     return selectors.sensor_messages(actor=actor, code=code)

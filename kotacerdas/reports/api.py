@@ -22,7 +22,12 @@ from ninja.pagination import paginate
 
 from kotacerdas.accounts.api_auth import API_AUTH
 from kotacerdas.accounts.selectors import agency_by_codes
-from kotacerdas.core.api_support import ERROR_RESPONSES, ErrorOut, Pagination
+from kotacerdas.core.api_support import (
+    ERROR_RESPONSES,
+    ErrorOut,
+    Pagination,
+    api_actor,
+)
 from kotacerdas.core.errors import NotFound, PermissionDenied, ValidationFailed
 
 from . import policy, ratelimits, selectors, services
@@ -68,13 +73,6 @@ def _anonymous(request: HttpRequest) -> Any:
 OPTIONAL_AUTH = [*API_AUTH, _anonymous]
 
 
-def _actor(request: HttpRequest) -> Any:
-    """The authenticated user: a bearer token's user (verified like a TOTP session) or the
-    session's user; AnonymousUser on public endpoints."""
-    auth = getattr(request, "auth", None)
-    return auth if auth is not None else request.user
-
-
 def _filters(query: ReportFilterQuery, **extra: Any) -> selectors.ReportFilters:
     return selectors.clean_filters(
         kind=query.kind,
@@ -90,7 +88,7 @@ def _filters(query: ReportFilterQuery, **extra: Any) -> selectors.ReportFilters:
 
 
 def _detail(request: HttpRequest, ref: str) -> ReportDetailOut:
-    return report_detail(selectors.report_access(actor=_actor(request), ref=ref))
+    return report_detail(selectors.report_access(actor=api_actor(request), ref=ref))
 
 
 def _detail_after(request: HttpRequest, report: Report) -> ReportDetailOut:
@@ -188,7 +186,7 @@ def report_nearby(request: HttpRequest, query: Query[NearbyQuery]) -> list[Nearb
 @paginate(Pagination)
 def report_mine(request: HttpRequest) -> Any:
     """The caller's own reports (including confidential and rejected ones), newest first."""
-    return selectors.my_reports(actor=_actor(request))
+    return selectors.my_reports(actor=api_actor(request))
 
 
 # --- Officers' queue -----------------------------------------------------------------------------
@@ -197,7 +195,7 @@ def report_mine(request: HttpRequest) -> Any:
 def report_queue(request: HttpRequest, filters: Query[QueueFilterQuery]) -> Any:
     """The reports in the caller's scope, most urgent first, each with its SLA state
     (agency officers: their agency's; desa/kecamatan staff: their region's)."""
-    actor = _actor(request)
+    actor = api_actor(request)
     if not actor.has_perm(policy.VIEW):
         raise PermissionDenied()
     agency_id = None
@@ -234,7 +232,7 @@ def report_create(
 ) -> Status:
     """File a complaint or an aspiration (multipart: the fields and up to 3 `photos`).
     Rate-limited per account and per IP."""
-    actor = _actor(request)
+    actor = api_actor(request)
     ratelimits.check_filing(request, actor=actor)
     report = services.report_create(
         actor=actor,
@@ -268,7 +266,7 @@ def report_get(request: HttpRequest, ref: str) -> ReportDetailOut:
 @router.post("/{ref}/support", response={200: SupportOut, **ERRORS}, auth=API_AUTH)
 def report_support(request: HttpRequest, ref: str) -> SupportOut:
     """'Me too' on a complaint, or support for an aspiration: once per person."""
-    counted = services.report_support(actor=_actor(request), ref=ref)
+    counted = services.report_support(actor=api_actor(request), ref=ref)
     report = selectors.public_report_get(ref=ref)
     return SupportOut(ref=report.ref, counted=counted, support_count=report.support_count)
 
@@ -276,21 +274,21 @@ def report_support(request: HttpRequest, ref: str) -> SupportOut:
 @router.post("/{ref}/answer", response={200: ReportDetailOut, **ERRORS}, auth=API_AUTH)
 def report_answer(request: HttpRequest, ref: str, payload: AnswerIn) -> ReportDetailOut:
     """The reporter answers an officer's question."""
-    report = services.report_answer(actor=_actor(request), ref=ref, message=payload.message)
+    report = services.report_answer(actor=api_actor(request), ref=ref, message=payload.message)
     return _detail(request, report.ref)
 
 
 @router.post("/{ref}/confirm", response={200: ReportDetailOut, **ERRORS}, auth=API_AUTH)
 def report_confirm(request: HttpRequest, ref: str) -> ReportDetailOut:
     """The reporter accepts the result: the report closes."""
-    report = services.report_confirm(actor=_actor(request), ref=ref)
+    report = services.report_confirm(actor=api_actor(request), ref=ref)
     return _detail(request, report.ref)
 
 
 @router.post("/{ref}/dispute", response={200: ReportDetailOut, **ERRORS}, auth=API_AUTH)
 def report_dispute(request: HttpRequest, ref: str, payload: DisputeIn) -> ReportDetailOut:
     """The reporter says the problem is not solved (within the policy's window): it reopens."""
-    report = services.report_dispute(actor=_actor(request), ref=ref, reason=payload.reason)
+    report = services.report_dispute(actor=api_actor(request), ref=ref, reason=payload.reason)
     return _detail(request, report.ref)
 
 
@@ -298,7 +296,7 @@ def report_dispute(request: HttpRequest, ref: str, payload: DisputeIn) -> Report
 def report_rate(request: HttpRequest, ref: str, payload: RateIn) -> ReportDetailOut:
     """The reporter rates the service (1-5, once) after completion."""
     report = services.report_rate(
-        actor=_actor(request), ref=ref, rating=payload.rating, comment=payload.comment
+        actor=api_actor(request), ref=ref, rating=payload.rating, comment=payload.comment
     )
     return _detail(request, report.ref)
 
@@ -306,7 +304,7 @@ def report_rate(request: HttpRequest, ref: str, payload: RateIn) -> ReportDetail
 @router.post("/{ref}/verify", response={200: ReportDetailOut, **ERRORS}, auth=API_AUTH)
 def report_verify(request: HttpRequest, ref: str, payload: VerifyIn) -> ReportDetailOut:
     report = services.report_verify(
-        actor=_actor(request), ref=ref, version=payload.version, message=payload.message
+        actor=api_actor(request), ref=ref, version=payload.version, message=payload.message
     )
     return _detail_after(request, report)
 
@@ -315,7 +313,7 @@ def report_verify(request: HttpRequest, ref: str, payload: VerifyIn) -> ReportDe
 def report_reject(request: HttpRequest, ref: str, payload: RejectIn) -> ReportDetailOut:
     """Reject a report that was not verified (with the reason the reporter reads)."""
     report = services.report_reject(
-        actor=_actor(request), ref=ref, version=payload.version, reason=payload.reason
+        actor=api_actor(request), ref=ref, version=payload.version, reason=payload.reason
     )
     return _detail_after(request, report)
 
@@ -324,7 +322,7 @@ def report_reject(request: HttpRequest, ref: str, payload: RejectIn) -> ReportDe
 def report_forward(request: HttpRequest, ref: str, payload: ForwardIn) -> ReportDetailOut:
     """Disposisi: hand the report to another agency."""
     report = services.report_forward(
-        actor=_actor(request),
+        actor=api_actor(request),
         ref=ref,
         version=payload.version,
         agency_code=payload.agency,
@@ -337,7 +335,7 @@ def report_forward(request: HttpRequest, ref: str, payload: ForwardIn) -> Report
 def report_ask(request: HttpRequest, ref: str, payload: AskIn) -> ReportDetailOut:
     """Ask the reporter for details (not shown to the public)."""
     report = services.report_ask(
-        actor=_actor(request), ref=ref, version=payload.version, question=payload.question
+        actor=api_actor(request), ref=ref, version=payload.version, question=payload.question
     )
     return _detail_after(request, report)
 
@@ -346,7 +344,7 @@ def report_ask(request: HttpRequest, ref: str, payload: AskIn) -> ReportDetailOu
 def report_progress(request: HttpRequest, ref: str, payload: ProgressIn) -> ReportDetailOut:
     """Record the follow-up plan or progress; the report becomes “in progress”."""
     report = services.report_progress(
-        actor=_actor(request), ref=ref, version=payload.version, message=payload.message
+        actor=api_actor(request), ref=ref, version=payload.version, message=payload.message
     )
     return _detail_after(request, report)
 
@@ -360,7 +358,7 @@ def report_complete(
 ) -> ReportDetailOut:
     """Complete with a reply and up to 3 “after” photos (multipart)."""
     report = services.report_complete(
-        actor=_actor(request),
+        actor=api_actor(request),
         ref=ref,
         version=payload.version,
         message=payload.message,

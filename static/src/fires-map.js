@@ -15,6 +15,7 @@
 //    hotspots on a small map, no fetching but the boundaries.
 import L from "leaflet";
 import "leaflet/dist/leaflet.css";
+import { escapeHtml, format, getJson, stringsOf as stringsWith } from "./util.js";
 
 const KOTIM_CENTER = [-2.3, 112.7];
 const DAY_MS = 86400000;
@@ -56,32 +57,6 @@ const DEFAULT_STRINGS = {
   result_api: "Fire",
   result_bukan_api: "No fire",
 };
-
-function format(template, values) {
-  return String(template).replace(/%\((\w+)\)s/g, (_m, key) => (key in values ? String(values[key]) : ""));
-}
-
-function escapeHtml(text) {
-  const span = document.createElement("span");
-  span.textContent = text == null ? "" : String(text);
-  return span.innerHTML;
-}
-
-function stringsOf(el) {
-  let given = {};
-  try {
-    given = JSON.parse(el.dataset.strings || "{}");
-  } catch (_e) {
-    given = {};
-  }
-  return { ...DEFAULT_STRINGS, ...given };
-}
-
-async function getJson(url) {
-  const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-  const body = await response.json().catch(() => null);
-  return { ok: response.ok, status: response.status, body };
-}
 
 // --- Days (WIB calendar days as YYYY-MM-DD, counted in UTC to avoid DST of the browser) -------
 function parseDay(text) {
@@ -361,3 +336,7 @@ function start() {
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
 else start();
+
+function stringsOf(el) {
+  return stringsWith(el, DEFAULT_STRINGS);
+}

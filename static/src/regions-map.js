@@ -3,22 +3,7 @@
 // the server configures MAP_TILE_URL. Without JS the page's table lists every region.
 import L from "leaflet";
 import "leaflet/dist/leaflet.css";
-
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (_m, key) => (key in values ? String(values[key]) : ""));
-}
-
-function escapeHtml(text) {
-  const span = document.createElement("span");
-  span.textContent = text == null ? "" : String(text);
-  return span.innerHTML;
-}
-
-async function getJson(url) {
-  const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-  const body = await response.json().catch(() => null);
-  return { ok: response.ok, status: response.status, body };
-}
+import { escapeHtml, format, getJson } from "./util.js";
 
 function start() {
   const el = document.getElementById("region-map");

@@ -16,6 +16,7 @@
 // (`[data-counter-for]`) of the filing form.
 import L from "leaflet";
 import "leaflet/dist/leaflet.css";
+import { escapeHtml, format, getJson, stringsOf as stringsWith } from "./util.js";
 
 const KOTIM_CENTER = [-2.3, 112.7];
 const POINTS_MIN_ZOOM = 13;
@@ -33,32 +34,6 @@ const DEFAULT_STRINGS = {
   lookupFailed: "We could not look up this place.",
   tapMap: "Tap the map where the problem is.",
 };
-
-function format(template, values) {
-  return String(template).replace(/%\((\w+)\)s/g, (_m, key) => (key in values ? String(values[key]) : ""));
-}
-
-function escapeHtml(text) {
-  const span = document.createElement("span");
-  span.textContent = text == null ? "" : String(text);
-  return span.innerHTML;
-}
-
-function stringsOf(el) {
-  let given = {};
-  try {
-    given = JSON.parse(el.dataset.strings || "{}");
-  } catch (_e) {
-    given = {};
-  }
-  return { ...DEFAULT_STRINGS, ...given };
-}
-
-async function getJson(url) {
-  const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-  const body = await response.json().catch(() => null);
-  return { ok: response.ok, status: response.status, body };
-}
 
 function baseMap(el, options = {}) {
   el.hidden = false;
@@ -373,3 +348,7 @@ function start() {
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
 else start();
+
+function stringsOf(el) {
+  return stringsWith(el, DEFAULT_STRINGS);
+}

@@ -4,9 +4,8 @@ render."""
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kotacerdas.core.errors import Conflict, NotFound, ServiceError
+from kotacerdas.core.exports import csv_response
 
 from . import selectors, services
 from .forms import FilterForm, ProgramForm, TargetForm, TargetYearForm, apply_service_error
@@ -81,25 +81,6 @@ def open_data(request: HttpRequest) -> HttpResponse:
     return render(request, "council/open_data.html", _summary(request, public_only=True))
 
 
-def _csv_safe(value: Any) -> Any:
-    if value is None:
-        return ""
-    # A cell starting with = + - @ would be run as a formula by spreadsheet programs.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _csv_response(filename: str, header: list[str], rows: Iterable[list[Any]]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_csv_safe(v) for v in row])
-    return response
-
-
 @require_GET
 def open_data_indicators_csv(request: HttpRequest) -> HttpResponse:
     cards = selectors.indicator_cards(public_only=True)
@@ -109,7 +90,7 @@ def open_data_indicators_csv(request: HttpRequest) -> HttpResponse:
         for row in card.rows
     )
     header = ["indicator", "dimension", "title", "unit", "label", "code", "value"]
-    return _csv_response("indikator.csv", header, rows)
+    return csv_response("indikator.csv", header, rows)
 
 
 @require_GET
@@ -164,7 +145,7 @@ def open_data_programs_csv(request: HttpRequest) -> HttpResponse:
         # A program with no targets yet still gets its row.
         for t in (p.loaded_targets or [None])  # type: ignore[list-item]
     )
-    return _csv_response("program.csv", header, rows)
+    return csv_response("program.csv", header, rows)
 
 
 # --- Back office: programs --------------------------------------------------------------------

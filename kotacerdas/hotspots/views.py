@@ -10,11 +10,9 @@ export without dates covers the last 365 days ending today.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +27,7 @@ from django.views.decorators.http import require_safe
 
 from kotacerdas.core import indicators as registry
 from kotacerdas.core.errors import ServiceError, error_response
+from kotacerdas.core.exports import csv_response
 
 from . import selectors
 from .models import CheckResult, EventStatus
@@ -219,27 +218,10 @@ def public_map_data(request: HttpRequest) -> HttpResponse:
 
 
 # --- Exports --------------------------------------------------------------------------------------
-def _csv_safe(value: Any) -> Any:
-    if value is None:
-        return ""
-    # A cell starting with = + - @ (or a tab/CR) would run as a formula in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _filename(stem: str, start: dt.date, end: dt.date, ext: str) -> str:
     return f"{stem}_{start.isoformat()}_{end.isoformat()}.{ext}"
-
-
-def _csv_response(filename: str, header: list[str], rows: Iterable[list[Any]]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_csv_safe(v) for v in row])
-    return response
 
 
 def _geojson_response(filename: str, collection: dict[str, Any]) -> HttpResponse:
@@ -263,7 +245,7 @@ def export_hotspots_csv(request: HttpRequest) -> HttpResponse:
     except ServiceError as exc:
         return _error(exc)
     rows = selectors.hotspot_export_rows(start=start, end=end)
-    return _csv_response(
+    return csv_response(
         _filename("titik-panas", start, end, "csv"), selectors.HOTSPOT_EXPORT_FIELDS, rows
     )
 
@@ -289,7 +271,7 @@ def export_events_csv(request: HttpRequest) -> HttpResponse:
     except ServiceError as exc:
         return _error(exc)
     rows = selectors.event_export_rows(start=start, end=end)
-    return _csv_response(
+    return csv_response(
         _filename("kejadian-kebakaran", start, end, "csv"), selectors.EVENT_EXPORT_FIELDS, rows
     )
 
